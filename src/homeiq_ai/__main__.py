@@ -1,0 +1,5 @@
+"""Allows `python -m homeiq_ai`."""
+
+from homeiq_ai.cli import main
+
+raise SystemExit(main())

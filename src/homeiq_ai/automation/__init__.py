@@ -1,0 +1,1 @@
+"""Automation module: suggestions, Home Assistant YAML, validation, deployment and rollback (port 8021)."""

@@ -1,0 +1,62 @@
+"""Queries on the automation module's tables; the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from homeiq_ai.automation.models import DeploymentRecord, SuggestionRecord
+
+
+class AutomationRepository:
+    """Suggestions and deployments."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def list_suggestions(
+        self, status: str | None, source: str | None, limit: int, offset: int
+    ) -> tuple[list[SuggestionRecord], int]:
+        """Suggestions matching the filters, newest first, and the total count."""
+        stmt = select(SuggestionRecord)
+        if status:
+            stmt = stmt.where(SuggestionRecord.status == status)
+        if source:
+            stmt = stmt.where(SuggestionRecord.source == source)
+        total = (await self.session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
+        stmt = stmt.order_by(SuggestionRecord.created_at.desc(), SuggestionRecord.id).limit(limit).offset(offset)
+        return list((await self.session.execute(stmt)).scalars().all()), int(total)
+
+    async def get_suggestion(self, suggestion_id: str, *, for_update: bool = False) -> SuggestionRecord | None:
+        """One suggestion by id (row-locked where the database supports it)."""
+        stmt = select(SuggestionRecord).where(SuggestionRecord.id == suggestion_id)
+        if for_update:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def existing_source_ids(self, source: str, source_ids: Iterable[str]) -> set[str]:
+        """Which of these source items already have a suggestion."""
+        ids = list(source_ids)
+        if not ids:
+            return set()
+        stmt = select(SuggestionRecord.source_id).where(
+            SuggestionRecord.source == source, SuggestionRecord.source_id.in_(ids)
+        )
+        return set((await self.session.execute(stmt)).scalars().all())
+
+    def add_suggestion(self, record: SuggestionRecord) -> None:
+        """Stage a new suggestion."""
+        self.session.add(record)
+
+    async def list_deployments(self, limit: int, offset: int) -> tuple[list[DeploymentRecord], int]:
+        """Deployments, newest first, and the total count."""
+        total = (await self.session.execute(select(func.count()).select_from(DeploymentRecord))).scalar_one()
+        stmt = (
+            select(DeploymentRecord)
+            .order_by(DeploymentRecord.deployed_at.desc(), DeploymentRecord.id)
+            .limit(limit)
+            .offset(offset)
+        )
+        return list((await self.session.execute(stmt)).scalars().all()), int(total)

@@ -1,0 +1,1 @@
+"""The shared kernel: infrastructure used by every module; it imports no module."""

@@ -1,0 +1,106 @@
+"""HTTP routes of the pattern module: parse, call the service, return DTOs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Router, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_202_ACCEPTED
+
+from homeiq_ai.pattern.api import (
+    AnalysisRequest,
+    AnalysisRun,
+    AnalysisRunPage,
+    Pattern,
+    PatternPage,
+    PatternQuery,
+    SynergyPage,
+    SynergyQuery,
+)
+from homeiq_ai.pattern.service import PatternService
+
+Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
+Offset = Annotated[int, Parameter(ge=0, description="items to skip")]
+
+
+class PatternController(Controller):
+    """Patterns and synergies stored by the analyses."""
+
+    tags = ["pattern"]
+
+    @get("/patterns", summary="List detected patterns")
+    async def list_patterns(
+        self,
+        service: PatternService,
+        pattern_type: str | None = None,
+        entity_id: str | None = None,
+        area_id: str | None = None,
+        min_confidence: Annotated[float | None, Parameter(ge=0.0, le=1.0)] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> PatternPage:
+        """Patterns, most confident first, filtered by type, entity, area and confidence."""
+        return await service.list_patterns(
+            PatternQuery(
+                pattern_type=pattern_type, entity_id=entity_id, area_id=area_id,
+                min_confidence=min_confidence, limit=limit, offset=offset,
+            )
+        )
+
+    @get("/patterns/{pattern_id:str}", summary="One pattern")
+    async def get_pattern(self, service: PatternService, pattern_id: str) -> Pattern:
+        """One pattern with its evidence."""
+        return await service.get_pattern(pattern_id)
+
+    @get("/synergies", summary="List synergies")
+    async def list_synergies(
+        self,
+        service: PatternService,
+        synergy_type: str | None = None,
+        entity_id: str | None = None,
+        area_id: str | None = None,
+        min_score: Annotated[float | None, Parameter(ge=0.0, le=1.0)] = None,
+        depth: Annotated[int | None, Parameter(ge=2, le=4)] = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> SynergyPage:
+        """Synergies, best score first, filtered by type, entity, area, score and chain depth."""
+        return await service.list_synergies(
+            SynergyQuery(
+                synergy_type=synergy_type, entity_id=entity_id, area_id=area_id, min_score=min_score,
+                depth=depth, limit=limit, offset=offset,
+            )
+        )
+
+
+class AnalysisController(Controller):
+    """Analysis runs: start one, follow it."""
+
+    path = "/analysis"
+    tags = ["pattern"]
+
+    @post("/run", status_code=HTTP_202_ACCEPTED, summary="Start an analysis")
+    async def run_analysis(self, service: PatternService, data: AnalysisRequest | None = None) -> AnalysisRun:
+        """Queue an analysis of `start`..`end`, or the last `days`, or the default window; 202 with its run."""
+        return await service.start_analysis(data or AnalysisRequest())
+
+    @get("/runs", summary="List analysis runs")
+    async def list_runs(self, service: PatternService, limit: Limit = 20, offset: Offset = 0) -> AnalysisRunPage:
+        """Analysis runs, newest first."""
+        return await service.list_analysis_runs(limit, offset)
+
+    @get("/runs/{run_id:str}", summary="One analysis run")
+    async def get_run(self, service: PatternService, run_id: str) -> AnalysisRun:
+        """Status (queued, running, completed, failed), counts, timings and errors of one run."""
+        return await service.get_analysis_run(run_id)
+
+
+def build_router(service: PatternService) -> Router:
+    """The module's router with its service bound for injection."""
+    return Router(
+        path="/api/v1",
+        route_handlers=[PatternController, AnalysisController],
+        dependencies={"service": Provide(lambda: service, sync_to_thread=False)},
+    )
