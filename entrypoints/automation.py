@@ -1,4 +1,4 @@
-"""The automation module alone (port 8021): `uvicorn entrypoints.automation:app` or `python entrypoints/automation.py`."""
+"""The automation module alone on port 8021 (PORT overrides): `uvicorn entrypoints.automation:app`."""
 
 from homeiq_ai.bootstrap import boot, default_port, load_settings_or_exit, serve
 

@@ -1,4 +1,4 @@
-"""The pattern module alone (port 8016): `uvicorn entrypoints.pattern:app` or `python entrypoints/pattern.py`."""
+"""The pattern module alone on port 8016 (PORT overrides): `uvicorn entrypoints.pattern:app`."""
 
 from homeiq_ai.bootstrap import boot, default_port, load_settings_or_exit, serve
 

@@ -1,4 +1,4 @@
-"""The query module alone (port 8018): `uvicorn entrypoints.query:app` or `python entrypoints/query.py`."""
+"""The query module alone on port 8018 (PORT overrides): `uvicorn entrypoints.query:app`."""
 
 from homeiq_ai.bootstrap import boot, default_port, load_settings_or_exit, serve
 

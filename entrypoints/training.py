@@ -1,4 +1,4 @@
-"""The training module alone (port 8017): `uvicorn entrypoints.training:app` or `python entrypoints/training.py`."""
+"""The training module alone on port 8017 (PORT overrides): `uvicorn entrypoints.training:app`."""
 
 from homeiq_ai.bootstrap import boot, default_port, load_settings_or_exit, serve
 

@@ -15,8 +15,13 @@ from sqlalchemy.pool import NullPool
 from homeiq_ai.kernel.db import UTCDateTime, metadata
 
 # Every module's tables belong to the one metadata; import them all.
-for _name in ("homeiq_ai.kernel.models", "homeiq_ai.training.models", "homeiq_ai.pattern.models",
-              "homeiq_ai.query.models", "homeiq_ai.automation.models"):
+for _name in (
+    "homeiq_ai.kernel.models",
+    "homeiq_ai.training.models",
+    "homeiq_ai.pattern.models",
+    "homeiq_ai.query.models",
+    "homeiq_ai.automation.models",
+):
     importlib.import_module(_name)
 
 config = context.config

@@ -1,4 +1,4 @@
-"""Shared fixtures: a SQLite database migrated to head once per session, copied per test; apps by module set."""
+"""Shared fixtures: a SQLite database at head once per session, copied per test; apps by module set."""
 
 from __future__ import annotations
 
@@ -94,7 +94,9 @@ def app_client(settings: Settings) -> Callable[..., Any]:
     """`async with app_client(["pattern"]) as client:` runs the app's lifespan around a test client."""
 
     @asynccontextmanager
-    async def _client(modules: Any = "all", app_settings: Settings | None = None) -> AsyncIterator[AsyncTestClient]:
+    async def _client(
+        modules: Any = "all", app_settings: Settings | None = None
+    ) -> AsyncIterator[AsyncTestClient]:
         app = create_app(app_settings or settings, modules)
         async with AsyncTestClient(app=app) as client:
             yield client
@@ -152,7 +154,7 @@ def pg_database_factory() -> Iterator[Callable[[], str]]:
     yield _create
     for name in created:
         try:
-            run_coro(lambda: _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            run_coro(lambda name=name: _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         except Exception as exc:  # never fail the session on clean-up
             print(f"could not drop test database {name}: {exc}")
 

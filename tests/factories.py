@@ -12,7 +12,9 @@ from homeiq_ai.pattern.repository import PatternRepository
 BASE_TIME = datetime(2026, 11, 1, 18, 0, tzinfo=UTC)
 
 
-async def seed_patterns(database_url: str, specs: Sequence[tuple[str, str, Sequence[str], float]]) -> list[str]:
+async def seed_patterns(
+    database_url: str, specs: Sequence[tuple[str, str, Sequence[str], float]]
+) -> list[str]:
     """Store patterns given as (id, pattern_type, entity_ids, confidence); returns their ids."""
     db = Database(database_url)
     try:

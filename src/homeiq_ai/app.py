@@ -86,8 +86,12 @@ class _StartupTracker:
             await self._spec.on_startup(self._ctx)
         except Exception as exc:  # the process stays up and reports not-ready instead
             self.error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-            log.warning("startup of module %s failed (retrying every %ss): %s", self.name,
-                        STARTUP_RETRY_SECONDS, self.error)
+            log.warning(
+                "startup of module %s failed (retrying every %ss): %s",
+                self.name,
+                STARTUP_RETRY_SECONDS,
+                self.error,
+            )
             return False
         self.done, self.error = True, None
         return True
@@ -163,7 +167,13 @@ def create_app(settings: Settings, modules: Iterable[str] | str = ALL) -> Litest
                 raise RuntimeError(f"module {name!r} may not require {required!r} (dependencies are acyclic)")
             apis[required] = local_apis.get(required) or _http_api(required, services)
         ctx = ModuleContext(
-            settings=settings, db=db, services=services, mqtt=mqtt, cache=cache, loaded_modules=names, apis=apis
+            settings=settings,
+            db=db,
+            services=services,
+            mqtt=mqtt,
+            cache=cache,
+            loaded_modules=names,
+            apis=apis,
         )
         local_apis[name] = spec.build_local_api(ctx)
         route_handlers.append(spec.build_router(ctx))
@@ -179,7 +189,9 @@ def create_app(settings: Settings, modules: Iterable[str] | str = ALL) -> Litest
     if mqtt.enabled:
         checks["mqtt"] = mqtt.health_check()
 
-    health = HealthState(version=__version__, modules=names, db=db, expected_revision=head_revision(), checks=checks)
+    health = HealthState(
+        version=__version__, modules=names, db=db, expected_revision=head_revision(), checks=checks
+    )
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -236,4 +248,3 @@ def create_app(settings: Settings, modules: Iterable[str] | str = ALL) -> Litest
     app.state.cache = cache
     app.state.mqtt = mqtt
     return app
-

@@ -39,8 +39,11 @@ def boot(modules: Iterable[str] | str, settings: Settings | None = None) -> Lite
     from homeiq_ai.kernel.logs import configure_logging
 
     settings = settings or load_settings_or_exit()
-    secrets = [s.get() for s in (settings.ha_token, settings.openai_api_key, settings.mqtt_password,
-                                 settings.api_key) if s is not None]
+    secrets = [
+        s.get()
+        for s in (settings.ha_token, settings.openai_api_key, settings.mqtt_password, settings.api_key)
+        if s is not None
+    ]
     configure_logging(settings.log_level, secrets)
     try:
         return create_app(settings, modules)
@@ -54,7 +57,13 @@ def serve(app: Litestar, host: str, port: int, log_level: str = "info") -> None:
     import uvicorn
 
     config = uvicorn.Config(
-        app, host=host, port=port, log_level=log_level.lower(), access_log=False, lifespan="on",
-        proxy_headers=False, server_header=False,
+        app,
+        host=host,
+        port=port,
+        log_level=log_level.lower(),
+        access_log=False,
+        lifespan="on",
+        proxy_headers=False,
+        server_header=False,
     )
     uvicorn.Server(config).run()

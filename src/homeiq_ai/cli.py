@@ -26,9 +26,12 @@ def _cmd_serve(args: argparse.Namespace) -> int:
     app = boot(modules, settings)
     host = args.host or settings.host
     port = args.port or default_port(modules, settings)
-    print(f"homeiq-ai {__version__}: modules {', '.join(modules)} on http://{host}:{port} "
-          f"(API docs: http://{host}:{port}/schema/swagger, health: http://{host}:{port}/health/ready)",
-          file=sys.stderr, flush=True)
+    print(
+        f"homeiq-ai {__version__}: modules {', '.join(modules)} on http://{host}:{port} "
+        f"(API docs: http://{host}:{port}/schema/swagger, health: http://{host}:{port}/health/ready)",
+        file=sys.stderr,
+        flush=True,
+    )
     serve(app, host, port, settings.log_level)
     return 0
 
@@ -79,10 +82,16 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_serve = sub.add_parser("serve", help="serve the API for some or all modules")
-    p_serve.add_argument("--modules", default="all", help="comma-separated: training,pattern,query,automation or all")
+    p_serve.add_argument(
+        "--modules", default="all", help="comma-separated: training,pattern,query,automation or all"
+    )
     p_serve.add_argument("--host", default=None, help="bind address (default HOST or 127.0.0.1)")
-    p_serve.add_argument("--port", type=int, default=None, help="port (default PORT, a module's own, or 8000)")
-    p_serve.add_argument("--upgrade-db", action="store_true", help="run the migrations to head before serving")
+    p_serve.add_argument(
+        "--port", type=int, default=None, help="port (default PORT, a module's own, or 8000)"
+    )
+    p_serve.add_argument(
+        "--upgrade-db", action="store_true", help="run the migrations to head before serving"
+    )
     p_serve.set_defaults(func=_cmd_serve)
 
     p_db = sub.add_parser("db", help="database schema (Alembic)")

@@ -224,7 +224,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     try:
         zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(f"HOME_TIME_ZONE: unknown time zone {time_zone!r} (use e.g. Europe/Berlin)") from None
+        raise SettingsError(
+            f"HOME_TIME_ZONE: unknown time zone {time_zone!r} (use e.g. Europe/Berlin)"
+        ) from None
 
     log_level = (_get(env, "LOG_LEVEL") or "INFO").upper()
     if log_level not in _LOG_LEVELS:

@@ -56,17 +56,24 @@ def test_requires_matches_the_imports() -> None:
         for other in MODULE_NAMES:
             if other == name:
                 continue
-            chains = graph.find_shortest_chains(importer=f"homeiq_ai.{name}", imported=f"homeiq_ai.{other}.api")
+            chains = graph.find_shortest_chains(
+                importer=f"homeiq_ai.{name}", imported=f"homeiq_ai.{other}.api"
+            )
             if chains:
                 imported.add(other)
-        assert imported == set(spec.requires), f"{name}: requires {spec.requires}, imports the api of {imported}"
+        assert imported == set(spec.requires), (
+            f"{name}: requires {spec.requires}, imports the api of {imported}"
+        )
 
 
 def test_import_contracts_hold() -> None:
     """lint-imports passes on the tree as it is."""
     result = subprocess.run(
         [str(Path(sys.executable).parent / "lint-imports"), "--no-cache"],
-        cwd=REPO, capture_output=True, text=True, timeout=300,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -91,7 +98,11 @@ def test_breaking_a_contract_fails_lint_imports(tmp_path: Path, file: str, line:
     env = {"PYTHONPATH": str(tmp_path / "src"), "PATH": str(Path(sys.executable).parent), "COLUMNS": "400"}
     result = subprocess.run(
         [str(Path(sys.executable).parent / "lint-imports"), "--no-cache", "--config", ".importlinter"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=300, env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert result.returncode != 0, result.stdout
     assert "BROKEN" in result.stdout

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
-from factories import STANDARD_PATTERNS, seed_patterns, seed_synergies
 from litestar.testing import AsyncTestClient
 
+from factories import STANDARD_PATTERNS, seed_patterns, seed_synergies
 from homeiq_ai.app import create_app
 from homeiq_ai.kernel.service_client import ServiceClients
 from homeiq_ai.pattern.api import (
@@ -71,8 +71,11 @@ async def test_get_pattern_and_not_found(pattern_api: PatternApi, database_url: 
     """One pattern by id; an unknown id raises PatternNotFoundError in both implementations."""
     await seed_patterns(database_url, STANDARD_PATTERNS)
     pattern = await pattern_api.get_pattern("p-fan")
-    assert (pattern.pattern_type, pattern.entity_ids, pattern.details) == ("duration", ["fan.bathroom"],
-                                                                          {"seeded": True})
+    assert (pattern.pattern_type, pattern.entity_ids, pattern.details) == (
+        "duration",
+        ["fan.bathroom"],
+        {"seeded": True},
+    )
     with pytest.raises(PatternNotFoundError, match="nope"):
         await pattern_api.get_pattern("nope")
 
@@ -89,8 +92,10 @@ async def test_synergies_by_depth_and_entity(pattern_api: PatternApi, database_u
     """Synergies filter by chain depth and entity and come best first."""
     await seed_synergies(
         database_url,
-        [("s-pair", ["binary_sensor.hall_motion", "light.hall"], 0.9),
-         ("s-chain", ["binary_sensor.front_door", "light.hall", "light.kitchen"], 0.7)],
+        [
+            ("s-pair", ["binary_sensor.hall_motion", "light.hall"], 0.9),
+            ("s-chain", ["binary_sensor.front_door", "light.hall", "light.kitchen"], 0.7),
+        ],
     )
     page = await pattern_api.list_synergies(SynergyQuery())
     assert [s.id for s in page.items] == ["s-pair", "s-chain"]

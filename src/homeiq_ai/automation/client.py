@@ -36,14 +36,21 @@ class HttpAutomationApi:
     async def generate_suggestions(self, request: GenerateRequest) -> GenerateResult:
         """See AutomationApi.generate_suggestions (safe to retry: it never duplicates)."""
         return await self._client.call(
-            "POST", "/api/v1/suggestions/generate", GenerateResult, json=request, errors=ERRORS_BY_CODE,
+            "POST",
+            "/api/v1/suggestions/generate",
+            GenerateResult,
+            json=request,
+            errors=ERRORS_BY_CODE,
             idempotent=True,
         )
 
     async def approve_suggestion(self, suggestion_id: str) -> Suggestion:
         """See AutomationApi.approve_suggestion (idempotent)."""
         return await self._client.call(
-            "POST", f"/api/v1/suggestions/{suggestion_id}/approve", Suggestion, errors=ERRORS_BY_CODE,
+            "POST",
+            f"/api/v1/suggestions/{suggestion_id}/approve",
+            Suggestion,
+            errors=ERRORS_BY_CODE,
             idempotent=True,
         )
 

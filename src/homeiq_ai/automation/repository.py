@@ -26,10 +26,14 @@ class AutomationRepository:
         if source:
             stmt = stmt.where(SuggestionRecord.source == source)
         total = (await self.session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-        stmt = stmt.order_by(SuggestionRecord.created_at.desc(), SuggestionRecord.id).limit(limit).offset(offset)
+        stmt = (
+            stmt.order_by(SuggestionRecord.created_at.desc(), SuggestionRecord.id).limit(limit).offset(offset)
+        )
         return list((await self.session.execute(stmt)).scalars().all()), int(total)
 
-    async def get_suggestion(self, suggestion_id: str, *, for_update: bool = False) -> SuggestionRecord | None:
+    async def get_suggestion(
+        self, suggestion_id: str, *, for_update: bool = False
+    ) -> SuggestionRecord | None:
         """One suggestion by id (row-locked where the database supports it)."""
         stmt = select(SuggestionRecord).where(SuggestionRecord.id == suggestion_id)
         if for_update:

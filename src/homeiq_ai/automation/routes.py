@@ -10,9 +10,9 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from homeiq_ai.automation.api import (
-    DeployRequest,
     Deployment,
     DeploymentPage,
+    DeployRequest,
     GenerateRequest,
     GenerateResult,
     Suggestion,
@@ -31,7 +31,9 @@ class SuggestionController(Controller):
     tags = ["automation"]
 
     @post("/generate", status_code=HTTP_201_CREATED, summary="Generate suggestions")
-    async def generate(self, service: AutomationService, data: GenerateRequest | None = None) -> GenerateResult:
+    async def generate(
+        self, service: AutomationService, data: GenerateRequest | None = None
+    ) -> GenerateResult:
         """Create suggestions from stored patterns (default) or from one query; never duplicates one."""
         return await service.generate_suggestions(data or GenerateRequest())
 

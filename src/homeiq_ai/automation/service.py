@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 
 from homeiq_ai.automation.api import (
-    DeployRequest,
     Deployment,
     DeploymentPage,
+    DeployRequest,
     GenerateRequest,
     GenerateResult,
     HomeAssistantNotConfiguredError,
@@ -166,8 +166,12 @@ class AutomationService:
         if not candidates and query.plan is not None:
             candidates.append(
                 SuggestionRecord(
-                    source="query", source_id=query.id, title=_title(query.text), description=query.text,
-                    confidence=1.0, entity_ids=[],
+                    source="query",
+                    source_id=query.id,
+                    title=_title(query.text),
+                    description=query.text,
+                    confidence=1.0,
+                    entity_ids=[],
                 )
             )
         return candidates
@@ -180,7 +184,7 @@ class AutomationService:
                 raise SuggestionNotFoundError(f"no suggestion has id {suggestion_id!r}")
             if record.status not in ("proposed", "approved"):
                 raise InvalidSuggestionStateError(
-                    f"suggestion {suggestion_id!r} is {record.status}; only a proposed suggestion can be approved"
+                    f"suggestion {suggestion_id!r} is {record.status}; only a proposed one can be approved"
                 )
             if record.status == "proposed":
                 record.status = "approved"

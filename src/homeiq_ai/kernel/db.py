@@ -125,7 +125,9 @@ class Database:
                 # An in-memory database lives as long as its one connection.
                 kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
             else:
-                kwargs.update(pool_size=10, max_overflow=5, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+                kwargs.update(
+                    pool_size=10, max_overflow=5, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
+                )
         else:
             kwargs.update(pool_size=10, max_overflow=5, connect_args={"timeout": 5, "command_timeout": 30})
         engine = create_async_engine(url, **kwargs)

@@ -138,7 +138,9 @@ def handle_homeiq_error(_request: Request[Any, Any, Any], exc: HomeIQError) -> R
     if exc.status_code >= 500:
         log.warning("%s: %s", exc.code, exc.message)
     headers = {"WWW-Authenticate": 'Bearer realm="homeiq-ai"'} if exc.status_code == 401 else None
-    return _response(exc.status_code, error_body(exc.status_code, exc.code, exc.message, exc.details), headers)
+    return _response(
+        exc.status_code, error_body(exc.status_code, exc.code, exc.message, exc.details), headers
+    )
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -112,12 +112,22 @@ class ServiceClient:
             return not isinstance(exc, _Retryable)
 
         @backoff.on_exception(
-            backoff.expo, _Retryable, max_tries=self._tries, factor=0.2, max_value=2.0, giveup=_giveup, logger=None
+            backoff.expo,
+            _Retryable,
+            max_tries=self._tries,
+            factor=0.2,
+            max_value=2.0,
+            giveup=_giveup,
+            logger=None,
         )
         async def _once() -> httpx.Response:
             try:
                 response = await self._http.request(
-                    method, url, json=json, params=clean_params, headers=self._headers,
+                    method,
+                    url,
+                    json=json,
+                    params=clean_params,
+                    headers=self._headers,
                     timeout=timeout or self._timeout,
                 )
             except httpx.ConnectError as exc:
@@ -194,7 +204,9 @@ class ServiceClient:
         try:
             return msgspec.json.decode(response.content, type=response_type)
         except msgspec.ValidationError as exc:
-            raise UpstreamError(f"{self.name} answered {method} {path} with an unexpected body: {exc}") from exc
+            raise UpstreamError(
+                f"{self.name} answered {method} {path} with an unexpected body: {exc}"
+            ) from exc
 
     async def get_json(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
         """GET a path and decode its JSON body."""
@@ -247,7 +259,12 @@ class ServiceClients:
             if name not in self._urls:
                 raise KeyError(f"no URL configured for service {name!r}")
             client = ServiceClient(
-                name, self._urls[name], self._http, tries=self._tries, timeout=self._timeout, headers=self._headers
+                name,
+                self._urls[name],
+                self._http,
+                tries=self._tries,
+                timeout=self._timeout,
+                headers=self._headers,
             )
             self._clients[name] = client
         return client

@@ -184,7 +184,12 @@ class InvalidFilterError(PatternError):
 
 ERRORS_BY_CODE: dict[str, type[PatternError]] = {
     cls.code: cls
-    for cls in (PatternNotFoundError, AnalysisRunNotFoundError, InvalidAnalysisWindowError, InvalidFilterError)
+    for cls in (
+        PatternNotFoundError,
+        AnalysisRunNotFoundError,
+        InvalidAnalysisWindowError,
+        InvalidFilterError,
+    )
 }
 
 

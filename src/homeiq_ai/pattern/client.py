@@ -35,7 +35,9 @@ class HttpPatternApi:
 
     async def get_pattern(self, pattern_id: str) -> Pattern:
         """See PatternApi.get_pattern."""
-        return await self._client.call("GET", f"/api/v1/patterns/{pattern_id}", Pattern, errors=ERRORS_BY_CODE)
+        return await self._client.call(
+            "GET", f"/api/v1/patterns/{pattern_id}", Pattern, errors=ERRORS_BY_CODE
+        )
 
     async def list_synergies(self, query: SynergyQuery) -> SynergyPage:
         """See PatternApi.list_synergies."""

@@ -31,7 +31,10 @@ class PatternRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     entities: Mapped[list[PatternEntity]] = relationship(
-        back_populates="pattern", cascade="all, delete-orphan", order_by="PatternEntity.position", lazy="selectin"
+        back_populates="pattern",
+        cascade="all, delete-orphan",
+        order_by="PatternEntity.position",
+        lazy="selectin",
     )
 
 
@@ -67,7 +70,10 @@ class SynergyRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     entities: Mapped[list[SynergyEntity]] = relationship(
-        back_populates="synergy", cascade="all, delete-orphan", order_by="SynergyEntity.position", lazy="selectin"
+        back_populates="synergy",
+        cascade="all, delete-orphan",
+        order_by="SynergyEntity.position",
+        lazy="selectin",
     )
 
 

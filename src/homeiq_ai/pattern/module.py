@@ -9,6 +9,7 @@ from homeiq_ai.pattern.jobs import nightly_analysis_job
 from homeiq_ai.pattern.routes import build_router
 from homeiq_ai.pattern.service import PatternService
 
+
 def _service(ctx: ModuleContext) -> PatternService:
     """The one service of this process, shared by the router, the api facade and the jobs."""
     return ctx.singleton("pattern.service", lambda: _build_service(ctx))

@@ -19,7 +19,9 @@ from homeiq_ai.pattern.models import (
 
 
 async def _page(session: AsyncSession, stmt: Select, limit: int, offset: int) -> tuple[list, int]:
-    total = (await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))).scalar_one()
+    total = (
+        await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    ).scalar_one()
     rows = (await session.execute(stmt.limit(limit).offset(offset))).scalars().all()
     return list(rows), int(total)
 

@@ -44,8 +44,12 @@ class PatternController(Controller):
         """Patterns, most confident first, filtered by type, entity, area and confidence."""
         return await service.list_patterns(
             PatternQuery(
-                pattern_type=pattern_type, entity_id=entity_id, area_id=area_id,
-                min_confidence=min_confidence, limit=limit, offset=offset,
+                pattern_type=pattern_type,
+                entity_id=entity_id,
+                area_id=area_id,
+                min_confidence=min_confidence,
+                limit=limit,
+                offset=offset,
             )
         )
 
@@ -69,8 +73,13 @@ class PatternController(Controller):
         """Synergies, best score first, filtered by type, entity, area, score and chain depth."""
         return await service.list_synergies(
             SynergyQuery(
-                synergy_type=synergy_type, entity_id=entity_id, area_id=area_id, min_score=min_score,
-                depth=depth, limit=limit, offset=offset,
+                synergy_type=synergy_type,
+                entity_id=entity_id,
+                area_id=area_id,
+                min_score=min_score,
+                depth=depth,
+                limit=limit,
+                offset=offset,
             )
         )
 
@@ -83,11 +92,13 @@ class AnalysisController(Controller):
 
     @post("/run", status_code=HTTP_202_ACCEPTED, summary="Start an analysis")
     async def run_analysis(self, service: PatternService, data: AnalysisRequest | None = None) -> AnalysisRun:
-        """Queue an analysis of `start`..`end`, or the last `days`, or the default window; 202 with its run."""
+        """Queue an analysis of `start`..`end`, the last `days`, or the default window; 202 with its run."""
         return await service.start_analysis(data or AnalysisRequest())
 
     @get("/runs", summary="List analysis runs")
-    async def list_runs(self, service: PatternService, limit: Limit = 20, offset: Offset = 0) -> AnalysisRunPage:
+    async def list_runs(
+        self, service: PatternService, limit: Limit = 20, offset: Offset = 0
+    ) -> AnalysisRunPage:
         """Analysis runs, newest first."""
         return await service.list_analysis_runs(limit, offset)
 

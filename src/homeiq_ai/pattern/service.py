@@ -102,16 +102,22 @@ def resolve_window(
     """
     for name, value in (("start", request.start), ("end", request.end)):
         if value is not None and value.tzinfo is None:
-            raise InvalidAnalysisWindowError(f"{name} needs a time zone offset, e.g. 2026-01-01T00:00:00+01:00")
+            raise InvalidAnalysisWindowError(
+                f"{name} needs a time zone offset, e.g. 2026-01-01T00:00:00+01:00"
+            )
     if request.days is not None and not 1 <= request.days <= MAX_ANALYSIS_DAYS:
-        raise InvalidAnalysisWindowError(f"days must be between 1 and {MAX_ANALYSIS_DAYS}, got {request.days}")
+        raise InvalidAnalysisWindowError(
+            f"days must be between 1 and {MAX_ANALYSIS_DAYS}, got {request.days}"
+        )
     if request.start is not None and request.end is not None and request.days is not None:
         raise InvalidAnalysisWindowError("give start and end, or days, not all three")
     days = timedelta(days=request.days or default_days)
     end = request.end or (request.start + days if request.start else (newest_event or now))
     start = request.start or end - days
     if start >= end:
-        raise InvalidAnalysisWindowError(f"start ({start.isoformat()}) must be before end ({end.isoformat()})")
+        raise InvalidAnalysisWindowError(
+            f"start ({start.isoformat()}) must be before end ({end.isoformat()})"
+        )
     if end - start > timedelta(days=MAX_ANALYSIS_DAYS):
         raise InvalidAnalysisWindowError(f"the window may span at most {MAX_ANALYSIS_DAYS} days")
     return start, end
