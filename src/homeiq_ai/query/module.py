@@ -1,0 +1,21 @@
+"""ModuleSpec of the query module: router and in-process api."""
+
+from __future__ import annotations
+
+from homeiq_ai.kernel.modules import ModuleContext, ModuleSpec
+from homeiq_ai.query.facade import LocalQueryApi
+from homeiq_ai.query.routes import build_router
+from homeiq_ai.query.service import QueryService
+
+
+def _service(ctx: ModuleContext) -> QueryService:
+    """The one service of this process, shared by the router and the api facade."""
+    return ctx.singleton("query.service", lambda: QueryService(ctx.db))
+
+
+spec = ModuleSpec(
+    name="query",
+    requires=(),
+    build_router=lambda ctx: build_router(_service(ctx)),
+    build_local_api=lambda ctx: LocalQueryApi(_service(ctx)),
+)

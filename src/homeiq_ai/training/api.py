@@ -1,0 +1,160 @@
+"""Public contract of the training module: the TrainingApi Protocol, its DTOs and its errors.
+
+Other modules import this file only. It depends on the standard library and msgspec alone.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, ClassVar, Literal, Protocol
+
+import msgspec
+
+__all__ = [
+    "ERRORS_BY_CODE",
+    "RUN_STATUSES",
+    "TRAINING_TYPES",
+    "ActiveModelNotFoundError",
+    "InvalidFilterError",
+    "ModelInfo",
+    "RunStatus",
+    "TrainingAlreadyRunningError",
+    "TrainingApi",
+    "TrainingError",
+    "TrainingRequest",
+    "TrainingRun",
+    "TrainingRunNotFoundError",
+    "TrainingRunPage",
+    "TrainingRunQuery",
+    "UnknownTrainingTypeError",
+]
+
+TRAINING_TYPES = ("gnn_synergy", "home_type", "soft_prompt")
+RUN_STATUSES = ("queued", "running", "completed", "failed", "cancelled")
+RunStatus = Literal["queued", "running", "completed", "failed", "cancelled"]
+
+
+class TrainingRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Options of one training run, handed to its trainer as they are."""
+
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class TrainingRun(msgspec.Struct, kw_only=True):
+    """One training run: queued, then run by the worker to completion or failure."""
+
+    id: str
+    training_type: str
+    status: RunStatus
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+    metrics: dict[str, Any] = msgspec.field(default_factory=dict)
+    error: str | None = None
+    requested_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
+class TrainingRunPage(msgspec.Struct, kw_only=True):
+    """One page of training runs, newest first."""
+
+    items: list[TrainingRun]
+    total: int
+    limit: int
+    offset: int
+
+
+class TrainingRunQuery(msgspec.Struct, kw_only=True):
+    """Filters for listing training runs."""
+
+    training_type: str | None = None
+    status: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+class ModelInfo(msgspec.Struct, kw_only=True):
+    """A trained model that is in use for its type."""
+
+    id: str
+    model_type: str
+    version: str
+    created_at: datetime
+    metrics: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class TrainingError(Exception):
+    """Base of the training module's declared errors; `code` and `http_status` travel over HTTP."""
+
+    code: ClassVar[str] = "training_error"
+    http_status: ClassVar[int] = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UnknownTrainingTypeError(TrainingError):
+    """The training type is not one of TRAINING_TYPES."""
+
+    code = "unknown_training_type"
+    http_status = 400
+
+
+class TrainingAlreadyRunningError(TrainingError):
+    """A run of that training type is already queued or running."""
+
+    code = "training_already_running"
+    http_status = 409
+
+
+class TrainingRunNotFoundError(TrainingError):
+    """No training run has that id."""
+
+    code = "training_run_not_found"
+    http_status = 404
+
+
+class ActiveModelNotFoundError(TrainingError):
+    """No model of that type is in use; `get_active_model` answers None instead of raising it."""
+
+    code = "active_model_not_found"
+    http_status = 404
+
+
+class InvalidFilterError(TrainingError):
+    """A list filter has a value that cannot match anything."""
+
+    code = "invalid_filter"
+    http_status = 400
+
+
+ERRORS_BY_CODE: dict[str, type[TrainingError]] = {
+    cls.code: cls
+    for cls in (
+        UnknownTrainingTypeError,
+        TrainingAlreadyRunningError,
+        TrainingRunNotFoundError,
+        ActiveModelNotFoundError,
+        InvalidFilterError,
+    )
+}
+
+
+class TrainingApi(Protocol):
+    """What other modules may ask of the training module, in-process or over HTTP alike."""
+
+    async def list_runs(self, query: TrainingRunQuery) -> TrainingRunPage:
+        """List training runs, newest first; raises UnknownTrainingTypeError, InvalidFilterError."""
+        ...
+
+    async def get_run(self, run_id: str) -> TrainingRun:
+        """Return one training run; raises TrainingRunNotFoundError."""
+        ...
+
+    async def start_run(self, training_type: str, request: TrainingRequest) -> TrainingRun:
+        """Queue a training run; raises UnknownTrainingTypeError, TrainingAlreadyRunningError."""
+        ...
+
+    async def get_active_model(self, model_type: str) -> ModelInfo | None:
+        """Return the model in use for a type, or None when none has been trained."""
+        ...

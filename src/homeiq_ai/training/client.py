@@ -1,0 +1,73 @@
+"""HttpTrainingApi: the training api over HTTP, for modules running in another process."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import msgspec
+
+from homeiq_ai.kernel.service_client import ServiceClient
+from homeiq_ai.training.api import (
+    ERRORS_BY_CODE,
+    ActiveModelNotFoundError,
+    ModelInfo,
+    TrainingRequest,
+    TrainingRun,
+    TrainingRunPage,
+    TrainingRunQuery,
+)
+
+
+def _params(query: msgspec.Struct) -> dict[str, object]:
+    return {k: v for k, v in msgspec.structs.asdict(query).items() if v is not None}
+
+
+def _segment(value: str) -> str:
+    # An id or type typed by a person must stay one path segment.
+    return quote(value, safe="")
+
+
+class HttpTrainingApi:
+    """Implements TrainingApi against the training service's routes."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self._client = client
+
+    async def list_runs(self, query: TrainingRunQuery) -> TrainingRunPage:
+        """See TrainingApi.list_runs."""
+        return await self._client.call(
+            "GET", "/api/v1/training/runs", TrainingRunPage, params=_params(query), errors=ERRORS_BY_CODE
+        )
+
+    async def get_run(self, run_id: str) -> TrainingRun:
+        """See TrainingApi.get_run."""
+        return await self._client.call(
+            "GET", f"/api/v1/training/runs/{_segment(run_id)}", TrainingRun, errors=ERRORS_BY_CODE
+        )
+
+    async def start_run(self, training_type: str, request: TrainingRequest) -> TrainingRun:
+        """See TrainingApi.start_run."""
+        return await self._client.call(
+            "POST",
+            f"/api/v1/training/{_segment(training_type)}",
+            TrainingRun,
+            json=request,
+            errors=ERRORS_BY_CODE,
+        )
+
+    async def get_active_model(self, model_type: str) -> ModelInfo | None:
+        """See TrainingApi.get_active_model."""
+        try:
+            return await self._client.call(
+                "GET",
+                f"/api/v1/training/models/{_segment(model_type)}/active",
+                ModelInfo,
+                errors=ERRORS_BY_CODE,
+            )
+        except ActiveModelNotFoundError:
+            return None
+
+
+def http_api(client: ServiceClient) -> HttpTrainingApi:
+    """Build the HTTP implementation for the composition root."""
+    return HttpTrainingApi(client)

@@ -1,0 +1,73 @@
+"""HTTP routes of the training module: parse, call the service, return DTOs."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from litestar import Controller, Router, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_202_ACCEPTED
+
+from homeiq_ai.training.api import (
+    ActiveModelNotFoundError,
+    ModelInfo,
+    TrainingRequest,
+    TrainingRun,
+    TrainingRunPage,
+    TrainingRunQuery,
+)
+from homeiq_ai.training.service import TrainingService
+
+Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
+Offset = Annotated[int, Parameter(ge=0, description="items to skip")]
+
+
+class TrainingController(Controller):
+    """Training runs: start one, follow it; and the models in use."""
+
+    path = "/training"
+    tags = ["training"]
+
+    @get("/runs", summary="List training runs")
+    async def list_runs(
+        self,
+        service: TrainingService,
+        training_type: str | None = None,
+        status: str | None = None,
+        limit: Limit = 50,
+        offset: Offset = 0,
+    ) -> TrainingRunPage:
+        """Training runs, newest first, filtered by type and status."""
+        return await service.list_runs(
+            TrainingRunQuery(training_type=training_type, status=status, limit=limit, offset=offset)
+        )
+
+    @get("/runs/{run_id:str}", summary="One training run")
+    async def get_run(self, service: TrainingService, run_id: str) -> TrainingRun:
+        """Status (queued, running, completed, failed, cancelled), params, metrics and error of one run."""
+        return await service.get_run(run_id)
+
+    @get("/models/{model_type:str}/active", summary="The model in use for a type")
+    async def get_active_model(self, service: TrainingService, model_type: str) -> ModelInfo:
+        """The newest active model of a type; 404 `active_model_not_found` while none has been trained."""
+        model = await service.get_active_model(model_type)
+        if model is None:
+            raise ActiveModelNotFoundError(f"no {model_type!r} model has been trained yet")
+        return model
+
+    @post("/{training_type:str}", status_code=HTTP_202_ACCEPTED, summary="Start a training run")
+    async def start_run(
+        self, service: TrainingService, training_type: str, data: TrainingRequest | None = None
+    ) -> TrainingRun:
+        """Queue a `gnn_synergy`, `home_type` or `soft_prompt` run; 202 with it, 409 while one is active."""
+        return await service.start_run(training_type, data or TrainingRequest())
+
+
+def build_router(service: TrainingService) -> Router:
+    """The module's router with its service bound for injection."""
+    return Router(
+        path="/api/v1",
+        route_handlers=[TrainingController],
+        dependencies={"service": Provide(lambda: service, sync_to_thread=False)},
+    )

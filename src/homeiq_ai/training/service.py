@@ -1,0 +1,196 @@
+"""Use cases of the training module: queueing runs, working the queue, and the models in use."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from homeiq_ai.kernel.db import Database, utcnow
+from homeiq_ai.training.api import (
+    RUN_STATUSES,
+    TRAINING_TYPES,
+    InvalidFilterError,
+    ModelInfo,
+    TrainingAlreadyRunningError,
+    TrainingRequest,
+    TrainingRun,
+    TrainingRunNotFoundError,
+    TrainingRunPage,
+    TrainingRunQuery,
+    UnknownTrainingTypeError,
+)
+from homeiq_ai.training.models import TrainingModelRecord, TrainingRunRecord
+from homeiq_ai.training.repository import TrainingRepository
+
+log = logging.getLogger(__name__)
+
+# A trainer gets the claimed run and returns its metrics; raising fails the run with that reason.
+Trainer = Callable[[TrainingRun], Awaitable[Mapping[str, Any]]]
+
+STALE_RUN_REASON = "the process running this training stopped before it finished"
+
+
+def run_dto(record: TrainingRunRecord) -> TrainingRun:
+    """Map a stored training run to its DTO."""
+    return TrainingRun(
+        id=record.id,
+        training_type=record.training_type,
+        status=record.status,  # type: ignore[arg-type]
+        params=dict(record.params or {}),
+        metrics=dict(record.metrics or {}),
+        error=record.error,
+        requested_at=record.requested_at,
+        started_at=record.started_at,
+        finished_at=record.finished_at,
+    )
+
+
+def model_dto(record: TrainingModelRecord) -> ModelInfo:
+    """Map a stored model to its DTO."""
+    return ModelInfo(
+        id=record.id,
+        model_type=record.model_type,
+        version=record.version,
+        created_at=record.created_at,
+        metrics=dict(record.metrics or {}),
+    )
+
+
+def check_training_type(training_type: str) -> None:
+    """Raise UnknownTrainingTypeError unless `training_type` is one of TRAINING_TYPES."""
+    if training_type not in TRAINING_TYPES:
+        raise UnknownTrainingTypeError(
+            f"unknown training type {training_type!r}; choose one of {', '.join(TRAINING_TYPES)}"
+        )
+
+
+class TrainingService:
+    """Queues training runs, one active run per type, and works the queue with the installed trainers."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        trainers: Mapping[str, Trainer] | None = None,
+        repository: type[TrainingRepository] = TrainingRepository,
+    ) -> None:
+        self._db = db
+        # No trainer ships in this version; a run of a type without one fails and says so.
+        self.trainers: Mapping[str, Trainer] = dict(trainers or {})
+        self._repository = repository
+
+    async def start_run(self, training_type: str, request: TrainingRequest) -> TrainingRun:
+        """Queue a run of a training type; the worker job picks it up.
+
+        Raises:
+            UnknownTrainingTypeError: the type is not one of TRAINING_TYPES.
+            TrainingAlreadyRunningError: a run of that type is queued or running.
+        """
+        check_training_type(training_type)
+        now = utcnow()
+        record = TrainingRunRecord(
+            id=uuid.uuid4().hex,
+            training_type=training_type,
+            status="queued",
+            active_type=training_type,
+            params=dict(request.params),
+            metrics={},
+            requested_at=now,
+        )
+        try:
+            async with self._db.session() as session:
+                repository = self._repository(session)
+                active = await repository.active_run(training_type)
+                if active is not None:
+                    raise TrainingAlreadyRunningError(
+                        f"a {training_type} run is already {active.status} (id {active.id}); "
+                        "start another when it has finished"
+                    )
+                await repository.add_run(record)
+        except IntegrityError:
+            # Another request queued a run of this type between our check and our insert.
+            raise TrainingAlreadyRunningError(
+                f"a {training_type} run is already queued or running; start another when it has finished"
+            ) from None
+        return run_dto(record)
+
+    async def get_run(self, run_id: str) -> TrainingRun:
+        """One training run.
+
+        Raises:
+            TrainingRunNotFoundError: no run has that id.
+        """
+        async with self._db.session() as session:
+            record = await self._repository(session).get_run(run_id)
+            if record is None:
+                raise TrainingRunNotFoundError(f"no training run has id {run_id!r}")
+            return run_dto(record)
+
+    async def list_runs(self, query: TrainingRunQuery) -> TrainingRunPage:
+        """One page of training runs, newest first.
+
+        Raises:
+            UnknownTrainingTypeError: the training_type filter names no type.
+            InvalidFilterError: the status filter names no status.
+        """
+        if query.training_type is not None:
+            check_training_type(query.training_type)
+        if query.status is not None and query.status not in RUN_STATUSES:
+            raise InvalidFilterError(f"status must be one of {', '.join(RUN_STATUSES)}, got {query.status!r}")
+        async with self._db.session() as session:
+            records, total = await self._repository(session).list_runs(query)
+            items = [run_dto(r) for r in records]
+        return TrainingRunPage(items=items, total=total, limit=query.limit, offset=query.offset)
+
+    async def get_active_model(self, model_type: str) -> ModelInfo | None:
+        """The model in use for a type, or None when none has been trained."""
+        async with self._db.session() as session:
+            record = await self._repository(session).active_model(model_type)
+            return model_dto(record) if record is not None else None
+
+    async def run_next(self) -> TrainingRun | None:
+        """Claim the oldest queued run and take it to its end.
+
+        Returns:
+            The finished run, or None when the queue was empty (or another worker claimed the run).
+        """
+        async with self._db.session() as session:
+            repository = self._repository(session)
+            run_id = await repository.oldest_queued_id()
+            if run_id is None:
+                return None
+            if not await repository.claim_run(run_id, utcnow()):
+                return None
+            record = await repository.get_run(run_id)
+            assert record is not None
+            run = run_dto(record)
+        trainer = self.trainers.get(run.training_type)
+        metrics: dict[str, Any] | None = None
+        error: str | None = None
+        if trainer is None:
+            error = f"no trainer for '{run.training_type}' is installed in this version"
+            log.warning("training run %s failed: %s", run.id, error)
+        else:
+            try:
+                metrics = dict(await trainer(run))
+            except Exception as exc:  # a failing trainer fails its run, never the worker
+                log.exception("trainer %s failed in run %s", run.training_type, run.id)
+                error = f"{type(exc).__name__}: {exc}"
+        async with self._db.session() as session:
+            repository = self._repository(session)
+            await repository.finish_run(
+                run.id, status="failed" if error else "completed", now=utcnow(), error=error, metrics=metrics
+            )
+        return await self.get_run(run.id)
+
+    async def recover_stale_runs(self) -> int:
+        """Mark runs a stopped process left running as failed (called at start-up); queued runs stay."""
+        async with self._db.session() as session:
+            count = await self._repository(session).fail_running_runs(STALE_RUN_REASON, utcnow())
+        if count:
+            log.warning("marked %d unfinished training run(s) as failed", count)
+        return count
