@@ -126,9 +126,13 @@ def _validation_message(exc: ValidationException) -> tuple[str, list[dict[str, A
     for item in extra:
         if isinstance(item, dict):
             field = item.get("key") or "body"
-            problems.append(
-                {"field": field, "source": item.get("source"), "message": str(item.get("message", "invalid"))}
-            )
+            text = str(item.get("message", "invalid"))
+            if field == "data" and item.get("source") == "body":
+                # Litestar names the whole body "data"; a missing body surfaces as the KeyError "'data'".
+                field = "body"
+                if text == "'data'":
+                    text = "a JSON body is required"
+            problems.append({"field": field, "source": item.get("source"), "message": text})
     summary = "; ".join(f"{p['field']}: {p['message']}" for p in problems)
     return f"invalid request: {summary}", problems
 
