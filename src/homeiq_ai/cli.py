@@ -69,6 +69,24 @@ def _cmd_db(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_openapi(args: argparse.Namespace) -> int:
+    import json
+
+    from homeiq_ai.app import create_app
+    from homeiq_ai.settings import load_settings
+
+    # The schema depends on the routes only; an in-memory database keeps this free of side effects.
+    settings = load_settings({"DATABASE_URL": "sqlite+aiosqlite:///:memory:", "SCHEDULER_ENABLED": "false"})
+    schema = create_app(settings, args.modules).openapi_schema.to_schema()
+    text = json.dumps(schema, indent=2, sort_keys=True) + "\n"
+    if args.output:
+        with open(args.output, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _cmd_config(_args: argparse.Namespace) -> int:
     settings = load_settings_or_exit()
     print(repr(settings))
@@ -103,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
     db_sub.add_parser("current", help="print the current and head revisions")
     db_sub.add_parser("check", help="exit 1 when the database is behind head")
     p_db.set_defaults(func=_cmd_db)
+
+    p_openapi = sub.add_parser("openapi", help="print the OpenAPI schema (docs/openapi.json is this output)")
+    p_openapi.add_argument("--modules", default="all")
+    p_openapi.add_argument("--output", "-o", default=None, help="write to a file instead of stdout")
+    p_openapi.set_defaults(func=_cmd_openapi)
 
     p_config = sub.add_parser("config", help="print the effective settings (secrets masked)")
     p_config.set_defaults(func=_cmd_config)
