@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 __all__ = [
+    "DATA_SOURCES",
     "DEFAULT_SERVICE_URLS",
     "MODULE_NAMES",
     "MODULE_PORTS",
@@ -36,6 +37,7 @@ _SERVICE_URL_VARS = {
     "data_api": "DATA_API_URL",
 }
 _LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+DATA_SOURCES = ("local", "home_assistant", "data_api", "influxdb")
 
 
 class SettingsError(ValueError):
@@ -64,6 +66,23 @@ class Secret:
 
     def __hash__(self) -> int:
         return hash(self._value)
+
+
+def _mask_url_password(url: str) -> str:
+    """The URL with the password of its user part replaced by '***'."""
+    scheme, sep, rest = url.partition("://")
+    netloc, slash, path = rest.partition("/")
+    userinfo, at, host = netloc.rpartition("@")
+    if not sep or not at or ":" not in userinfo:
+        return url
+    return f"{scheme}://{userinfo.split(':', 1)[0]}:***@{host}{slash}{path}"
+
+
+def _shown(name: str, value: object) -> object:
+    # A database URL may carry a password; it must not be printed by `homeiq-ai config`.
+    if name in ("database_url", "correlation_cache_db") and isinstance(value, str):
+        return _mask_url_password(value)
+    return value
 
 
 def _default_data_dir() -> Path:
@@ -95,13 +114,23 @@ class Settings:
     service_retries: int = 3
     max_body_bytes: int = 1_048_576
     home_time_zone: str = "UTC"
+    home_latitude: float | None = None
+    home_longitude: float | None = None
+    home_elevation: float | None = None
+    data_source: str = "local"
+    sync_interval_minutes: int = 15
+    ingest_max_batch: int = 10_000
+    influxdb_url: str | None = None
+    influxdb_token: Secret | None = None
+    influxdb_org: str | None = None
+    influxdb_bucket: str = "home_assistant_events"
     scheduler_enabled: bool = True
     log_level: str = "INFO"
     host: str = "127.0.0.1"
     port: int | None = None
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in fields(self))
+        shown = ", ".join(f"{f.name}={_shown(f.name, getattr(self, f.name))!r}" for f in fields(self))
         return f"Settings({shown})"
 
     @property
@@ -142,6 +171,12 @@ def _float(env: Mapping[str, str], name: str, default: float, lo: float, hi: flo
     if not lo <= value <= hi:
         raise SettingsError(f"{name}: must be between {lo} and {hi}, got {value}")
     return value
+
+
+def _float_or_none(env: Mapping[str, str], name: str, lo: float, hi: float) -> float | None:
+    if _get(env, name) is None:
+        return None
+    return _float(env, name, 0.0, lo, hi)
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -232,6 +267,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if log_level not in _LOG_LEVELS:
         raise SettingsError(f"LOG_LEVEL: expected one of {', '.join(_LOG_LEVELS)}, got {log_level!r}")
 
+    data_source = (_get(env, "DATA_SOURCE") or "local").lower()
+    if data_source not in DATA_SOURCES:
+        raise SettingsError(f"DATA_SOURCE: expected one of {', '.join(DATA_SOURCES)}, got {data_source!r}")
+
     port_raw = _get(env, "PORT")
     return Settings(
         database_url=database_url,
@@ -255,6 +294,16 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         service_retries=_int(env, "SERVICE_RETRIES", 3, 1, 10),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 1_073_741_824),
         home_time_zone=time_zone,
+        home_latitude=_float_or_none(env, "HOME_LATITUDE", -90.0, 90.0),
+        home_longitude=_float_or_none(env, "HOME_LONGITUDE", -180.0, 180.0),
+        home_elevation=_float_or_none(env, "HOME_ELEVATION", -500.0, 9000.0),
+        data_source=data_source,
+        sync_interval_minutes=_int(env, "SYNC_INTERVAL_MINUTES", 15, 1, 1440),
+        ingest_max_batch=_int(env, "INGEST_MAX_BATCH", 10_000, 1, 1_000_000),
+        influxdb_url=_http_url(env, "INFLUXDB_URL", None),
+        influxdb_token=_secret(env, "INFLUXDB_TOKEN"),
+        influxdb_org=_get(env, "INFLUXDB_ORG"),
+        influxdb_bucket=_get(env, "INFLUXDB_BUCKET") or "home_assistant_events",
         scheduler_enabled=_bool(env, "SCHEDULER_ENABLED", True),
         log_level=log_level,
         host=_get(env, "HOST") or "127.0.0.1",

@@ -1,0 +1,1 @@
+"""The home: areas, devices, entities and state-change events, from whichever source the install uses."""
