@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from dataclasses import fields
 
 from litestar import Litestar
 
-from homeiq_ai.settings import MODULE_PORTS, Settings, SettingsError, load_settings
+from homeiq_ai.settings import MODULE_PORTS, Secret, Settings, SettingsError, load_settings
 
 __all__ = ["ALL_IN_ONE_PORT", "boot", "default_port", "load_settings_or_exit", "serve"]
 
@@ -39,11 +40,9 @@ def boot(modules: Iterable[str] | str, settings: Settings | None = None) -> Lite
     from homeiq_ai.kernel.logs import configure_logging
 
     settings = settings or load_settings_or_exit()
-    secrets = [
-        s.get()
-        for s in (settings.ha_token, settings.openai_api_key, settings.mqtt_password, settings.api_key)
-        if s is not None
-    ]
+    # Every Secret field, so that a secret added to Settings later is redacted without a change here.
+    values = (getattr(settings, f.name) for f in fields(settings))
+    secrets = [value.get() for value in values if isinstance(value, Secret)]
     configure_logging(settings.log_level, secrets)
     try:
         return create_app(settings, modules)

@@ -197,11 +197,13 @@ def _http_url(env: Mapping[str, str], name: str, default: str | None) -> str | N
         return default
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise SettingsError(f"{name}: expected an http(s) URL such as http://host:port, got {raw!r}")
+        raise SettingsError(
+            f"{name}: expected an http(s) URL such as http://host:port, got {_mask_url_password(raw)!r}"
+        )
     try:
         parts.port  # noqa: B018 - raises on a non-numeric port
     except ValueError:
-        raise SettingsError(f"{name}: the port in {raw!r} is not a number") from None
+        raise SettingsError(f"{name}: the port in {_mask_url_password(raw)!r} is not a number") from None
     return raw.rstrip("/")
 
 
@@ -253,7 +255,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     mqtt_broker = _get(env, "MQTT_BROKER")
     if mqtt_broker is not None and ("://" in mqtt_broker or "/" in mqtt_broker or " " in mqtt_broker):
-        raise SettingsError(f"MQTT_BROKER: expected a host name or address, got {mqtt_broker!r}")
+        raise SettingsError(
+            f"MQTT_BROKER: expected a host name or address, got {_mask_url_password(mqtt_broker)!r}"
+        )
 
     time_zone = _get(env, "HOME_TIME_ZONE") or "UTC"
     try:

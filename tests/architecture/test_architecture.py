@@ -36,7 +36,8 @@ def test_every_table_is_prefixed_by_its_module() -> None:
     for mapper in Base.registry.mappers:
         cls = mapper.class_
         table = mapper.local_table.name
-        package = cls.__module__.rsplit(".", 1)[0]
+        # The owning package is the top-level context: homeiq_ai.kernel.homedata belongs to the kernel.
+        package = ".".join(cls.__module__.split(".")[:2])
         assert table.startswith(PREFIXES[package]), f"{cls.__module__}.{cls.__name__} -> {table}"
 
 

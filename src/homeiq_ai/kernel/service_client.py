@@ -141,6 +141,15 @@ class ServiceClient:
                     ) from exc
                 raise _Retryable(f"timed out ({type(exc).__name__})") from exc
             except httpx.TransportError as exc:
+                # The request may have reached the peer before the connection broke (ReadError,
+                # RemoteProtocolError): only an idempotent call may be repeated.
+                if not safe:
+                    raise ServiceUnavailableError(
+                        f"{self.name} dropped the connection during {method} {path}; not retried because "
+                        "it may have been applied",
+                        code="peer_unavailable",
+                        details={"service": self.name},
+                    ) from exc
                 raise _Retryable(f"transport error: {exc}") from exc
             if response.status_code >= 500:
                 if safe:
