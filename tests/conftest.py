@@ -19,6 +19,7 @@ from litestar.testing import AsyncTestClient
 
 from homeiq_ai.app import create_app
 from homeiq_ai.kernel import migrate
+from homeiq_ai.kernel.db import Database
 from homeiq_ai.settings import Settings, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -87,6 +88,14 @@ def make_settings(database_url: str, tmp_path: Path) -> Callable[..., Settings]:
 def settings(make_settings: Callable[..., Settings]) -> Settings:
     """Settings on this test's database: no scheduler, no MQTT, no Home Assistant."""
     return make_settings()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """This test's database, opened beside the app as a second process would open it."""
+    database = Database(database_url)
+    yield database
+    await database.dispose()
 
 
 @pytest.fixture

@@ -6,14 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from factories import STANDARD_PATTERNS, seed_patterns
-
-
-def _error(response: Any, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == status and body["code"] == code, body
-    assert body["message"]
-    return body
+from helpers import assert_error
 
 
 async def test_generate_from_patterns_is_idempotent(
@@ -46,21 +39,21 @@ async def test_generate_with_no_body_uses_defaults(app_client: Callable[..., Any
 async def test_generate_rejects_bad_bodies(app_client: Callable[..., Any]) -> None:
     """Unknown fields, wrong types, out-of-range values and broken JSON are 400s naming the problem."""
     async with app_client("all") as client:
-        body = _error(
+        body = assert_error(
             await client.post("/api/v1/suggestions/generate", json={"colour": "red"}), 400, "invalid_request"
         )
         assert "colour" in body["message"]
-        body = _error(
+        body = assert_error(
             await client.post("/api/v1/suggestions/generate", json={"limit": "ten"}), 400, "invalid_request"
         )
         assert "limit" in body["message"]
-        body = _error(
+        body = assert_error(
             await client.post("/api/v1/suggestions/generate", json={"min_confidence": 2}),
             400,
             "invalid_request",
         )
         assert "min_confidence" in body["message"]
-        _error(
+        assert_error(
             await client.post(
                 "/api/v1/suggestions/generate",
                 content=b"{not json",
@@ -75,7 +68,7 @@ async def test_generate_from_query_without_plan_is_409(app_client: Callable[...,
     """A query the parser has not planned yet cannot become a suggestion; an unknown query is 404."""
     async with app_client("all") as client:
         query = (await client.post("/api/v1/query/", json={"query": "porch light on at sunset"})).json()
-        body = _error(
+        body = assert_error(
             await client.post(
                 "/api/v1/suggestions/generate", json={"source": "query", "query_id": query["id"]}
             ),
@@ -83,12 +76,12 @@ async def test_generate_from_query_without_plan_is_409(app_client: Callable[...,
             "source_not_ready",
         )
         assert query["id"] in body["message"]
-        _error(
+        assert_error(
             await client.post("/api/v1/suggestions/generate", json={"source": "query", "query_id": "nope"}),
             404,
             "query_not_found",
         )
-        _error(
+        assert_error(
             await client.post("/api/v1/suggestions/generate", json={"source": "query"}),
             409,
             "source_not_ready",
@@ -101,7 +94,7 @@ async def test_approve_then_deploy_rules(app_client: Callable[..., Any], databas
     async with app_client("all") as client:
         suggestion = (await client.post("/api/v1/suggestions/generate")).json()["created"][0]
         sid = suggestion["id"]
-        _error(
+        assert_error(
             await client.post("/api/v1/deployment/deploy", json={"suggestion_id": sid}),
             409,
             "invalid_suggestion_state",
@@ -109,19 +102,19 @@ async def test_approve_then_deploy_rules(app_client: Callable[..., Any], databas
         approved = await client.post(f"/api/v1/suggestions/{sid}/approve")
         assert approved.status_code == 200 and approved.json()["status"] == "approved"
         assert (await client.post(f"/api/v1/suggestions/{sid}/approve")).json()["status"] == "approved"
-        body = _error(
+        body = assert_error(
             await client.post("/api/v1/deployment/deploy", json={"suggestion_id": sid}),
             409,
             "invalid_suggestion_state",
         )
         assert "no Home Assistant automation config" in body["message"]
-        _error(await client.post("/api/v1/suggestions/nope/approve"), 404, "suggestion_not_found")
-        _error(
+        assert_error(await client.post("/api/v1/suggestions/nope/approve"), 404, "suggestion_not_found")
+        assert_error(
             await client.post("/api/v1/deployment/deploy", json={"suggestion_id": "nope"}),
             404,
             "suggestion_not_found",
         )
-        _error(await client.post("/api/v1/deployment/deploy", json={}), 400, "invalid_request")
+        assert_error(await client.post("/api/v1/deployment/deploy", json={}), 400, "invalid_request")
         deployments = (await client.get("/api/v1/deployment/deployments")).json()
         assert deployments == {"items": [], "total": 0, "limit": 50, "offset": 0}
 
@@ -134,5 +127,5 @@ async def test_automation_alone_reaches_a_missing_pattern_service_with_503(
         AI_PATTERN_SERVICE_URL="http://127.0.0.1:9", SERVICE_RETRIES="2", SERVICE_TIMEOUT="1"
     )
     async with app_client(["automation"], settings) as client:
-        body = _error(await client.post("/api/v1/suggestions/generate"), 503, "peer_unavailable")
+        body = assert_error(await client.post("/api/v1/suggestions/generate"), 503, "peer_unavailable")
         assert "pattern" in body["message"]

@@ -16,6 +16,21 @@ import httpx
 REPO = Path(__file__).resolve().parents[2]
 
 
+def uvicorn_argv(entrypoint: str, port: int) -> list[str]:
+    """The command line serving `entrypoints/<entrypoint>.py` with uvicorn on a loopback port."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        f"entrypoints.{entrypoint}:app",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--no-access-log",
+    ]
+
+
 def free_port() -> int:
     """A TCP port nothing listens on right now."""
     with socket.socket() as sock:
@@ -26,9 +41,7 @@ def free_port() -> int:
 class ServerProcess:
     """One server subprocess whose output goes to a log file."""
 
-    def __init__(
-        self, name: str, argv: Sequence[str], env: Mapping[str, str], port: int, log_dir: Path
-    ) -> None:
+    def __init__(self, name: str, argv: Sequence[str], env: Mapping[str, str], port: int, log_dir: Path) -> None:
         self.name = name
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
@@ -36,9 +49,7 @@ class ServerProcess:
         full_env = {**os.environ, **env}
         full_env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{full_env.get('PATH', '')}"
         self._log = self.log_path.open("wb")
-        self.proc = subprocess.Popen(
-            list(argv), cwd=REPO, env=full_env, stdout=self._log, stderr=subprocess.STDOUT
-        )
+        self.proc = subprocess.Popen(list(argv), cwd=REPO, env=full_env, stdout=self._log, stderr=subprocess.STDOUT)
 
     def log(self) -> str:
         """What the process printed so far."""
@@ -46,13 +57,17 @@ class ServerProcess:
 
     def wait_ready(self, timeout: float = 30.0) -> httpx.Response:
         """Poll /health/ready until it answers 200; fail with the process log otherwise."""
+        return self.wait_until("/health/ready", timeout)
+
+    def wait_until(self, path: str, timeout: float = 30.0) -> httpx.Response:
+        """Poll `path` until it answers 200; fail with the process log otherwise."""
         deadline = time.monotonic() + timeout
         last: str = "no answer"
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"{self.name} exited with {self.proc.returncode}:\n{self.log()}")
             try:
-                response = httpx.get(f"{self.url}/health/ready", timeout=2.0)
+                response = httpx.get(f"{self.url}{path}", timeout=2.0)
                 if response.status_code == 200:
                     return response
                 last = response.text

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from procs import ServerProcess, free_port
 
 from conftest import run_coro, sqlite_url
 from factories import STANDARD_PATTERNS, seed_patterns
 from homeiq_ai.kernel import migrate
 from homeiq_ai.settings import MODULE_NAMES
+from integration.procs import ServerProcess, free_port, uvicorn_argv
 
 pytestmark = pytest.mark.integration
 
@@ -45,18 +44,6 @@ def _base_env(db_url: str, tmp_path: Path) -> dict[str, str]:
     }
 
 
-def _uvicorn(entrypoint: str, port: int) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        f"entrypoints.{entrypoint}:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-    ]
 
 
 def _exercise(automation: str, query: str, pattern: str) -> None:
@@ -92,7 +79,7 @@ def split(shared_db: str, tmp_path: Path) -> Iterator[dict[str, ServerProcess]]:
     env = _base_env(shared_db, tmp_path)
     env.update({URL_VARS[name]: f"http://127.0.0.1:{port}" for name, port in ports.items()})
     procs = {
-        name: ServerProcess(name, _uvicorn(name, ports[name]), env, ports[name], tmp_path)
+        name: ServerProcess(name, uvicorn_argv(name, ports[name]), env, ports[name], tmp_path)
         for name in MODULE_NAMES
     }
     try:
@@ -125,7 +112,7 @@ def test_four_processes(split: dict[str, ServerProcess]) -> None:
 def test_all_in_one_process(shared_db: str, tmp_path: Path) -> None:
     """The same flow through one process serving every module on one port."""
     port = free_port()
-    proc = ServerProcess("all", _uvicorn("all", port), _base_env(shared_db, tmp_path), port, tmp_path)
+    proc = ServerProcess("all", uvicorn_argv("all", port), _base_env(shared_db, tmp_path), port, tmp_path)
     try:
         ready = proc.wait_ready().json()
         assert ready["modules"] == list(MODULE_NAMES)

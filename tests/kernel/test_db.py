@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -38,14 +37,6 @@ def _query(created_at: datetime | None = None, query_id: str | None = None) -> Q
 async def _count(db: Database) -> int:
     async with db.session() as session:
         return int((await session.execute(select(func.count()).select_from(QueryRecord))).scalar_one())
-
-
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    """A Database on this test's SQLite file at head, disposed afterwards."""
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 async def test_sqlite_pragmas(db: Database) -> None:

@@ -22,7 +22,7 @@ from homeiq_ai import __version__
 from homeiq_ai.kernel import migrate
 from homeiq_ai.kernel.db import Database
 from homeiq_ai.settings import Settings
-from integration.procs import REPO, ServerProcess, free_port
+from integration.procs import REPO, ServerProcess, free_port, uvicorn_argv
 
 DEAD_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:1/x"
 NOBODY_UID = 65534
@@ -187,18 +187,6 @@ async def test_ready_503_on_dead_postgresql(
 # --- real uvicorn processes -------------------------------------------------------------------------
 
 
-def _uvicorn_argv(port: int, entrypoint: str = "pattern") -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "uvicorn",
-        f"entrypoints.{entrypoint}:app",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-access-log",
-    ]
 
 
 def _env(database_url: str, data_dir: Path) -> dict[str, str]:
@@ -212,27 +200,11 @@ def _env(database_url: str, data_dir: Path) -> dict[str, str]:
     }
 
 
-def _wait_health(server: ServerProcess, timeout: float = 30.0) -> httpx.Response:
-    """Poll /health/health until it answers 200; fail with the process log otherwise."""
-    deadline = time.monotonic() + timeout
-    last = "no answer"
-    while time.monotonic() < deadline:
-        if server.proc.poll() is not None:
-            raise AssertionError(f"{server.name} exited with {server.proc.returncode}:\n{server.log()}")
-        try:
-            response = httpx.get(f"{server.url}/health/health", timeout=2.0)
-            if response.status_code == 200:
-                return response
-            last = response.text
-        except httpx.HTTPError as exc:
-            last = repr(exc)
-        time.sleep(0.1)
-    raise AssertionError(f"{server.name} not serving after {timeout}s ({last}):\n{server.log()}")
 
 
 def _assert_serving_but_unready(server: ServerProcess, check: str) -> str:
     """health answers 200 and ready 503 naming `check`, several times over; returns the reason."""
-    _wait_health(server)
+    server.wait_until("/health/health")
     reason = ""
     for _ in range(3):
         started = time.monotonic()
@@ -251,7 +223,7 @@ def test_uvicorn_on_dead_postgresql_keeps_serving(tmp_path: Path) -> None:
     """A real uvicorn process on a dead PostgreSQL starts, answers health 200 and ready 503, stops cleanly."""
     port = free_port()
     server = ServerProcess(
-        "pattern-dead-pg", _uvicorn_argv(port), _env(DEAD_PG_URL, tmp_path / "data"), port, tmp_path
+        "pattern-dead-pg", uvicorn_argv("pattern", port), _env(DEAD_PG_URL, tmp_path / "data"), port, tmp_path
     )
     try:
         reason = _assert_serving_but_unready(server, "database")
@@ -319,7 +291,7 @@ def test_ready_503_as_nobody_when_database_folder_is_unreadable(shared_tmp: Path
     folder.chmod(0)
     port = free_port()
     env = {**_env(url, shared_tmp), "HOME": str(shared_tmp), "PYTHONDONTWRITEBYTECODE": "1"}
-    server = ServerProcess("pattern-locked", _as_nobody(_uvicorn_argv(port)), env, port, tmp_path)
+    server = ServerProcess("pattern-locked", _as_nobody(uvicorn_argv("pattern", port)), env, port, tmp_path)
     try:
         reason = _assert_serving_but_unready(server, "database")
         assert "unreachable" in reason

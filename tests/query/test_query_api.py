@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import httpx
 import pytest
 
+from helpers import assert_error
 from homeiq_ai.kernel.db import Database, utcnow
 from homeiq_ai.kernel.service_client import ServiceClients
 from homeiq_ai.query.api import (
@@ -24,22 +25,6 @@ from homeiq_ai.query.models import QuerySuggestionRecord
 from homeiq_ai.settings import Settings
 
 QUERY = "/api/v1/query/"
-
-
-@pytest.fixture
-async def db(settings: Settings) -> AsyncIterator[Database]:
-    """The test's database, opened beside the app."""
-    database = Database(settings.database_url)
-    yield database
-    await database.dispose()
-
-
-def _error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code, body
-    return body
 
 
 async def _create(client: Any, **body: Any) -> dict[str, Any]:
@@ -89,7 +74,7 @@ async def test_query_of_exactly_the_maximum_length_is_accepted(app_client: Calla
 async def test_empty_blank_or_too_long_query_is_400(app_client: Callable[..., Any], text: str) -> None:
     """Empty, blank-only and over-long queries answer 400 `invalid_query`."""
     async with app_client(["query"]) as client:
-        body = _error(await client.post(QUERY, json={"query": text}), 400, "invalid_query")
+        body = assert_error(await client.post(QUERY, json={"query": text}), 400, "invalid_query")
         assert "query" in body["message"]
 
 
@@ -97,7 +82,7 @@ async def test_too_long_user_id_is_400(app_client: Callable[..., Any]) -> None:
     """A user id longer than the column holds is refused, naming the field."""
     async with app_client(["query"]) as client:
         response = await client.post(QUERY, json={"query": "x", "user_id": "u" * 256})
-        body = _error(response, 400, "invalid_query")
+        body = assert_error(response, 400, "invalid_query")
         assert "user_id" in body["message"]
 
 
@@ -117,7 +102,7 @@ async def test_wrong_json_is_400_naming_the_field(
 ) -> None:
     """Wrong types, a missing `query` and unknown fields answer 400 naming the field."""
     async with app_client(["query"]) as client:
-        error = _error(await client.post(QUERY, json=body), 400, "invalid_request")
+        error = assert_error(await client.post(QUERY, json=body), 400, "invalid_request")
         assert field in error["message"]
 
 
@@ -125,8 +110,8 @@ async def test_malformed_or_missing_body_is_400(app_client: Callable[..., Any]) 
     """A body that is not JSON, or none at all, is refused with 400."""
     async with app_client(["query"]) as client:
         response = await client.post(QUERY, content=b"{query:", headers={"content-type": "application/json"})
-        _error(response, 400, "invalid_request")
-        _error(await client.post(QUERY), 400, "invalid_request")
+        assert_error(response, 400, "invalid_request")
+        assert_error(await client.post(QUERY), 400, "invalid_request")
 
 
 # --- GET /api/v1/query/{query_id} ------------------------------------------------------------------
@@ -135,7 +120,7 @@ async def test_malformed_or_missing_body_is_400(app_client: Callable[..., Any]) 
 async def test_get_unknown_query_is_404(app_client: Callable[..., Any]) -> None:
     """An id that does not exist answers 404 `query_not_found`."""
     async with app_client(["query"]) as client:
-        body = _error(await client.get(f"{QUERY}nope"), 404, "query_not_found")
+        body = assert_error(await client.get(f"{QUERY}nope"), 404, "query_not_found")
         assert "nope" in body["message"]
 
 
@@ -160,7 +145,9 @@ async def test_refine_appends_and_updates_the_time(app_client: Callable[..., Any
 async def test_refine_unknown_query_is_404(app_client: Callable[..., Any]) -> None:
     """Refining a query that does not exist answers 404 `query_not_found`."""
     async with app_client(["query"]) as client:
-        _error(await client.post(f"{QUERY}nope/refine", json={"refinement": "x"}), 404, "query_not_found")
+        assert_error(
+            await client.post(f"{QUERY}nope/refine", json={"refinement": "x"}), 404, "query_not_found"
+        )
 
 
 @pytest.mark.parametrize("text", ["", "  ", "b" * (MAX_TEXT_CHARS + 1)])
@@ -168,8 +155,9 @@ async def test_empty_or_too_long_refinement_is_400(app_client: Callable[..., Any
     """Empty, blank-only and over-long refinements answer 400 `invalid_query` and change nothing."""
     async with app_client(["query"]) as client:
         query = await _create(client)
-        body = _error(await client.post(f"{QUERY}{query['id']}/refine", json={"refinement": text}), 400,
-                      "invalid_query")
+        body = assert_error(
+            await client.post(f"{QUERY}{query['id']}/refine", json={"refinement": text}), 400, "invalid_query"
+        )
         assert "refinement" in body["message"]
         assert (await client.get(f"{QUERY}{query['id']}")).json()["refinements"] == []
 
@@ -184,7 +172,9 @@ async def test_wrong_refine_json_is_400_naming_the_field(
     """A refinement of the wrong type, a missing one, or an unknown field answers 400 naming the field."""
     async with app_client(["query"]) as client:
         query = await _create(client)
-        error = _error(await client.post(f"{QUERY}{query['id']}/refine", json=body), 400, "invalid_request")
+        error = assert_error(
+            await client.post(f"{QUERY}{query['id']}/refine", json=body), 400, "invalid_request"
+        )
         assert field in error["message"]
 
 
@@ -219,7 +209,7 @@ async def test_suggestions_are_empty_for_a_new_query(app_client: Callable[..., A
 async def test_suggestions_of_unknown_query_is_404(app_client: Callable[..., Any]) -> None:
     """Suggestions of a query that does not exist answer 404 `query_not_found`."""
     async with app_client(["query"]) as client:
-        _error(await client.get(f"{QUERY}nope/suggestions"), 404, "query_not_found")
+        assert_error(await client.get(f"{QUERY}nope/suggestions"), 404, "query_not_found")
 
 
 async def test_stored_suggestions_come_most_confident_first(
@@ -231,22 +221,48 @@ async def test_stored_suggestions_come_most_confident_first(
         other = await _create(client, query="another")
         now = utcnow()
         async with db.session() as session:
-            session.add_all([
-                QuerySuggestionRecord(id="s1", query_id=query["id"], title="Porch at sunset",
-                                      description="d1", plan={"trigger": "sun"}, confidence=0.6,
-                                      created_at=now),
-                QuerySuggestionRecord(id="s2", query_id=query["id"], title="Porch at dusk",
-                                      description="d2", plan={}, confidence=0.9,
-                                      created_at=now + timedelta(seconds=1)),
-                QuerySuggestionRecord(id="s3", query_id=other["id"], title="Other", description="d3",
-                                      plan={}, confidence=1.0, created_at=now),
-            ])
+            session.add_all(
+                [
+                    QuerySuggestionRecord(
+                        id="s1",
+                        query_id=query["id"],
+                        title="Porch at sunset",
+                        description="d1",
+                        plan={"trigger": "sun"},
+                        confidence=0.6,
+                        created_at=now,
+                    ),
+                    QuerySuggestionRecord(
+                        id="s2",
+                        query_id=query["id"],
+                        title="Porch at dusk",
+                        description="d2",
+                        plan={},
+                        confidence=0.9,
+                        created_at=now + timedelta(seconds=1),
+                    ),
+                    QuerySuggestionRecord(
+                        id="s3",
+                        query_id=other["id"],
+                        title="Other",
+                        description="d3",
+                        plan={},
+                        confidence=1.0,
+                        created_at=now,
+                    ),
+                ]
+            )
         page = (await client.get(f"{QUERY}{query['id']}/suggestions")).json()
         assert page["total"] == 2
         assert [s["id"] for s in page["items"]] == ["s2", "s1"]
         assert page["items"][1] == {
-            "id": "s1", "query_id": query["id"], "title": "Porch at sunset", "description": "d1",
-            "plan": {"trigger": "sun"}, "confidence": 0.6, "created_at": page["items"][1]["created_at"],
+            "id": "s1",
+            "query_id": query["id"],
+            "title": "Porch at sunset",
+            "description": "d1",
+            "plan": {"trigger": "sun"},
+            "confidence": 0.6,
+            "created_at": page["items"][1]["created_at"],
         }
 
 

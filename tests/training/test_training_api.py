@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -13,6 +13,7 @@ import httpx
 import pytest
 from sqlalchemy import update
 
+from helpers import assert_error
 from homeiq_ai.kernel.db import Database, utcnow
 from homeiq_ai.kernel.service_client import ServiceClients
 from homeiq_ai.settings import Settings
@@ -32,22 +33,6 @@ from homeiq_ai.training.models import TrainingModelRecord, TrainingRunRecord
 from homeiq_ai.training.service import STALE_RUN_REASON, TrainingService
 
 RUNS = "/api/v1/training/runs"
-
-
-@pytest.fixture
-async def db(settings: Settings) -> AsyncIterator[Database]:
-    """The test's database, opened beside the app (as a second process would)."""
-    database = Database(settings.database_url)
-    yield database
-    await database.dispose()
-
-
-def _error(response: httpx.Response, status: int, code: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    body = response.json()
-    assert body["status"] == status
-    assert body["code"] == code, body
-    return body
 
 
 async def _start(client: Any, training_type: str, **body: Any) -> dict[str, Any]:
@@ -92,7 +77,7 @@ async def test_start_run_without_a_body_uses_no_params(app_client: Callable[...,
 async def test_unknown_training_type_is_400_naming_the_allowed_ones(app_client: Callable[..., Any]) -> None:
     """An unknown type answers 400 `unknown_training_type` listing every allowed type."""
     async with app_client(["training"]) as client:
-        body = _error(await client.post("/api/v1/training/deep_magic"), 400, "unknown_training_type")
+        body = assert_error(await client.post("/api/v1/training/deep_magic"), 400, "unknown_training_type")
         assert "deep_magic" in body["message"]
         for name in TRAINING_TYPES:
             assert name in body["message"]
@@ -103,7 +88,9 @@ async def test_second_run_of_a_type_is_409_while_one_is_active(app_client: Calla
     """Only one queued-or-running run per type: a second POST is 409; another type is still accepted."""
     async with app_client(["training"]) as client:
         first = await _start(client, "gnn_synergy")
-        body = _error(await client.post("/api/v1/training/gnn_synergy"), 409, "training_already_running")
+        body = assert_error(
+            await client.post("/api/v1/training/gnn_synergy"), 409, "training_already_running"
+        )
         assert first["id"] in body["message"]
         await _start(client, "soft_prompt")
         assert (await client.get(RUNS)).json()["total"] == 2
@@ -112,8 +99,9 @@ async def test_second_run_of_a_type_is_409_while_one_is_active(app_client: Calla
 async def test_params_of_the_wrong_type_is_400_naming_the_field(app_client: Callable[..., Any]) -> None:
     """`params` must be an object; the error names the field."""
     async with app_client(["training"]) as client:
-        body = _error(await client.post("/api/v1/training/home_type", json={"params": [1, 2]}), 400,
-                      "invalid_request")
+        body = assert_error(
+            await client.post("/api/v1/training/home_type", json={"params": [1, 2]}), 400, "invalid_request"
+        )
         assert "params" in body["message"]
         assert body["details"][0]["field"] == "params"
 
@@ -122,7 +110,7 @@ async def test_unknown_body_field_is_400(app_client: Callable[..., Any]) -> None
     """The request body forbids fields it does not declare."""
     async with app_client(["training"]) as client:
         response = await client.post("/api/v1/training/home_type", json={"epochs": 3})
-        body = _error(response, 400, "invalid_request")
+        body = assert_error(response, 400, "invalid_request")
         assert "epochs" in body["message"]
 
 
@@ -132,7 +120,7 @@ async def test_malformed_json_is_400(app_client: Callable[..., Any]) -> None:
         response = await client.post(
             "/api/v1/training/home_type", content=b"{not json", headers={"content-type": "application/json"}
         )
-        _error(response, 400, "invalid_request")
+        assert_error(response, 400, "invalid_request")
 
 
 async def test_concurrent_starts_of_a_type_queue_exactly_one_run(
@@ -144,7 +132,7 @@ async def test_concurrent_starts_of_a_type_queue_exactly_one_run(
         assert sorted(r.status_code for r in responses) == [202] + [409] * 5
         for response in responses:
             if response.status_code == 409:
-                _error(response, 409, "training_already_running")
+                assert_error(response, 409, "training_already_running")
         assert (await client.get(RUNS)).json()["total"] == 1
 
 
@@ -168,7 +156,8 @@ async def test_run_lifecycle_on_both_databases(
         async with app_client(["training"], settings) as client:
             page = (await client.get(RUNS, params={"training_type": "soft_prompt"})).json()
             assert [(r["id"], r["status"]) for r in page["items"]] == [
-                (again["id"], "failed"), (run["id"], "failed")
+                (again["id"], "failed"),
+                (run["id"], "failed"),
             ]
             assert page["items"][0]["error"] == STALE_RUN_REASON
     finally:
@@ -181,7 +170,7 @@ async def test_run_lifecycle_on_both_databases(
 async def test_get_unknown_run_is_404(app_client: Callable[..., Any]) -> None:
     """A run id that does not exist answers 404 `training_run_not_found`."""
     async with app_client(["training"]) as client:
-        body = _error(await client.get(f"{RUNS}/0123456789abcdef"), 404, "training_run_not_found")
+        body = assert_error(await client.get(f"{RUNS}/0123456789abcdef"), 404, "training_run_not_found")
         assert "0123456789abcdef" in body["message"]
 
 
@@ -235,7 +224,7 @@ async def test_bad_list_parameters_are_400(
 ) -> None:
     """Paging out of range and filters that name nothing are refused with 400."""
     async with app_client(["training"]) as client:
-        body = _error(await client.get(RUNS, params=params), 400, code)
+        body = assert_error(await client.get(RUNS, params=params), 400, code)
         assert word in body["message"]
 
 
@@ -313,7 +302,7 @@ async def test_installed_trainer_completes_the_run_with_its_metrics(db: Database
     assert seen[0].id == queued.id and seen[0].status == "running"
 
 
-async def test_failing_trainer_fails_the_run_with_its_error(db: Database) -> None:
+async def test_failing_trainer_fails_the_run_with_itsassert_error(db: Database) -> None:
     """A trainer that raises fails its run with the exception as the reason; the worker survives."""
 
     async def trainer(_run: TrainingRun) -> dict[str, Any]:
@@ -347,7 +336,7 @@ async def test_start_up_fails_runs_left_running_by_a_dead_process(
         assert stale["finished_at"] is not None
         assert (await client.get(f"{RUNS}/{queued['id']}")).json()["status"] == "queued"
         await _start(client, "gnn_synergy")
-        _error(await client.post("/api/v1/training/home_type"), 409, "training_already_running")
+        assert_error(await client.post("/api/v1/training/home_type"), 409, "training_already_running")
 
 
 # --- the active model and the api implementations --------------------------------------------------
@@ -358,18 +347,40 @@ async def test_active_model_is_none_until_one_is_stored(app_client: Callable[...
     async with app_client(["training"]) as client:
         api = client.app.state.local_apis["training"]
         assert await api.get_active_model("gnn_synergy") is None
-        _error(await client.get("/api/v1/training/models/gnn_synergy/active"), 404, "active_model_not_found")
+        assert_error(
+            await client.get("/api/v1/training/models/gnn_synergy/active"), 404, "active_model_not_found"
+        )
 
         now = utcnow()
         async with db.session() as session:
-            session.add_all([
-                TrainingModelRecord(id="m1", model_type="gnn_synergy", version="1", active=True,
-                                    metrics={"auc": 0.7}, created_at=now - timedelta(days=1)),
-                TrainingModelRecord(id="m2", model_type="gnn_synergy", version="2", active=True,
-                                    metrics={"auc": 0.8}, created_at=now),
-                TrainingModelRecord(id="m3", model_type="gnn_synergy", version="3", active=False,
-                                    metrics={}, created_at=now + timedelta(seconds=1)),
-            ])
+            session.add_all(
+                [
+                    TrainingModelRecord(
+                        id="m1",
+                        model_type="gnn_synergy",
+                        version="1",
+                        active=True,
+                        metrics={"auc": 0.7},
+                        created_at=now - timedelta(days=1),
+                    ),
+                    TrainingModelRecord(
+                        id="m2",
+                        model_type="gnn_synergy",
+                        version="2",
+                        active=True,
+                        metrics={"auc": 0.8},
+                        created_at=now,
+                    ),
+                    TrainingModelRecord(
+                        id="m3",
+                        model_type="gnn_synergy",
+                        version="3",
+                        active=False,
+                        metrics={},
+                        created_at=now + timedelta(seconds=1),
+                    ),
+                ]
+            )
         model = await api.get_active_model("gnn_synergy")
         assert isinstance(model, ModelInfo)
         assert (model.id, model.version, model.metrics) == ("m2", "2", {"auc": 0.8})
