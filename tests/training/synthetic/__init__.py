@@ -1,0 +1,1 @@
+"""Tests of the synthetic home generator (training.synthetic)."""
