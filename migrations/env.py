@@ -17,6 +17,7 @@ from homeiq_ai.kernel.db import UTCDateTime, metadata
 # Every module's tables belong to the one metadata; import them all.
 for _name in (
     "homeiq_ai.kernel.models",
+    "homeiq_ai.kernel.homedata.models",
     "homeiq_ai.training.models",
     "homeiq_ai.pattern.models",
     "homeiq_ai.query.models",

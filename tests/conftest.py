@@ -28,6 +28,7 @@ PG_ADMIN_URL = os.environ.get("HOMEIQ_TEST_PG_URL", "postgresql+asyncpg://postgr
 
 MODEL_MODULES = (
     "homeiq_ai.kernel.models",
+    "homeiq_ai.kernel.homedata.models",
     "homeiq_ai.training.models",
     "homeiq_ai.pattern.models",
     "homeiq_ai.query.models",

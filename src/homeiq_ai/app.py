@@ -19,6 +19,8 @@ from homeiq_ai.kernel.cache import CorrelationCache
 from homeiq_ai.kernel.db import Database
 from homeiq_ai.kernel.errors import exception_handlers
 from homeiq_ai.kernel.health import HealthController, HealthState
+from homeiq_ai.kernel.homedata.routes import home_router
+from homeiq_ai.kernel.homedata.sync import sync_job
 from homeiq_ai.kernel.migrate import head_revision
 from homeiq_ai.kernel.modules import CheckResult, HealthCheck, ModuleContext, ModuleSpec
 from homeiq_ai.kernel.mqtt import MqttBus
@@ -155,7 +157,7 @@ def create_app(settings: Settings, modules: Iterable[str] | str = ALL) -> Litest
     scheduler = Scheduler(settings.home_time_zone, enabled=settings.scheduler_enabled)
 
     local_apis: dict[str, Any] = {}
-    route_handlers: list[Any] = [HealthController]
+    route_handlers: list[Any] = [HealthController, home_router(settings, db)]
     checks: dict[str, HealthCheck] = {}
     trackers: list[_StartupTracker] = []
     shutdown_hooks: list[tuple[str, Any, ModuleContext]] = []
@@ -188,6 +190,11 @@ def create_app(settings: Settings, modules: Iterable[str] | str = ALL) -> Litest
             shutdown_hooks.append((name, spec.on_shutdown, ctx))
     if mqtt.enabled:
         checks["mqtt"] = mqtt.health_check()
+    # One process keeps the local history in step with Home Assistant: the one that mines it.
+    if "pattern" in names:
+        ha_sync = sync_job(settings, db)
+        if ha_sync is not None:
+            scheduler.add_jobs([ha_sync])
 
     health = HealthState(
         version=__version__, modules=names, db=db, expected_revision=head_revision(), checks=checks

@@ -1,10 +1,12 @@
-"""The `homeiq-ai` command: serve, db, version, config."""
+"""The `homeiq-ai` command: serve, db, sync, import, export, openapi, config."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 from collections.abc import Sequence
+from datetime import datetime
+from typing import IO
 
 from homeiq_ai import __version__
 from homeiq_ai.bootstrap import boot, default_port, load_settings_or_exit, serve
@@ -87,6 +89,139 @@ def _cmd_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_sync(args: argparse.Namespace) -> int:
+    import asyncio
+    from dataclasses import fields
+    from datetime import timedelta
+
+    from homeiq_ai.kernel.db import Database
+    from homeiq_ai.kernel.errors import HomeIQError
+    from homeiq_ai.kernel.homedata.source import HomeDataUnavailableError
+    from homeiq_ai.kernel.homedata.sync import run_sync_once
+    from homeiq_ai.kernel.logs import configure_logging
+    from homeiq_ai.settings import Secret
+
+    settings = load_settings_or_exit()
+    if not settings.ha_url or settings.ha_token is None:
+        print("homeiq-ai sync: Home Assistant is not configured: set HA_URL and HA_TOKEN", file=sys.stderr)
+        return 1
+    secrets = [
+        v.get() for v in (getattr(settings, f.name) for f in fields(settings)) if isinstance(v, Secret)
+    ]
+    configure_logging("INFO" if args.verbose else "WARNING", secrets)
+
+    async def _run() -> object:
+        db = Database(settings.database_url)
+        try:
+            return await run_sync_once(
+                settings,
+                db,
+                initial_span=timedelta(days=args.initial_days),
+                window=timedelta(hours=args.window_hours),
+            )
+        finally:
+            await db.dispose()
+
+    try:
+        result = asyncio.run(_run())
+    except (HomeDataUnavailableError, HomeIQError) as exc:
+        print(f"homeiq-ai sync: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # e.g. the database is behind head; one clear line instead of a trace
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        print(f"homeiq-ai sync: failed: {type(exc).__name__}: {first}", file=sys.stderr)
+        if "no such table" in first or "does not exist" in first:
+            print("homeiq-ai sync: run `homeiq-ai db upgrade` first", file=sys.stderr)
+        return 1
+    if args.json:
+        import msgspec
+
+        print(msgspec.json.encode(result).decode())
+    else:
+        print(result.summary())  # type: ignore[attr-defined]
+    return 0
+
+
+def _cmd_import(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from homeiq_ai.kernel.db import Database
+    from homeiq_ai.kernel.homedata.io import ImportProgress, LineError, import_events
+    from homeiq_ai.kernel.homedata.store import HomeStore
+
+    settings = load_settings_or_exit()
+
+    def show(progress: ImportProgress) -> None:
+        print(f"homeiq-ai import: {progress.line()}", file=sys.stderr, flush=True)
+
+    async def _run() -> None:
+        db = Database(settings.database_url)
+        try:
+            await import_events(HomeStore(db), args.file, fmt=args.format, registry_path=args.entities, progress=show)
+        finally:
+            await db.dispose()
+
+    try:
+        asyncio.run(_run())
+    except LineError as exc:
+        where = f"{args.entities}: {exc.reason}" if exc.where == "registry" else f"{args.file}: {exc}"
+        print(f"homeiq-ai import: {where}; nothing was imported", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"homeiq-ai import: {exc.filename or args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # e.g. the database is behind head; one clear line instead of a trace
+        return _store_failed("import", exc)
+    return 0
+
+
+def _store_failed(command: str, exc: Exception) -> int:
+    first = str(exc).splitlines()[0] if str(exc) else ""
+    print(f"homeiq-ai {command}: failed: {type(exc).__name__}: {first}", file=sys.stderr)
+    if "no such table" in first or "does not exist" in first:
+        print(f"homeiq-ai {command}: run `homeiq-ai db upgrade` first", file=sys.stderr)
+    return 1
+
+
+def _aware_time(text: str) -> datetime:
+    value = datetime.fromisoformat(text)
+    if value.tzinfo is None:
+        raise argparse.ArgumentTypeError(f"{text!r} has no UTC offset (e.g. 2026-01-01T00:00:00+00:00)")
+    return value
+
+
+def _cmd_export(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from homeiq_ai.kernel.db import Database
+    from homeiq_ai.kernel.homedata.io import export_events
+    from homeiq_ai.kernel.homedata.store import HomeStore
+
+    settings = load_settings_or_exit()
+
+    async def _run(out: IO[bytes]) -> int:
+        db = Database(settings.database_url)
+        try:
+            return await export_events(HomeStore(db), out, start=args.start, end=args.end, entity_ids=args.entity)
+        finally:
+            await db.dispose()
+
+    try:
+        if args.file == "-":
+            count = asyncio.run(_run(sys.stdout.buffer))
+            sys.stdout.flush()
+        else:
+            with open(args.file, "wb") as fh:
+                count = asyncio.run(_run(fh))
+    except OSError as exc:
+        print(f"homeiq-ai export: {exc.filename or args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        return _store_failed("export", exc)
+    print(f"homeiq-ai export: {count:,} events written to {args.file}", file=sys.stderr)
+    return 0
+
+
 def _cmd_config(_args: argparse.Namespace) -> int:
     settings = load_settings_or_exit()
     print(repr(settings))
@@ -126,6 +261,51 @@ def build_parser() -> argparse.ArgumentParser:
     p_openapi.add_argument("--modules", default="all")
     p_openapi.add_argument("--output", "-o", default=None, help="write to a file instead of stdout")
     p_openapi.set_defaults(func=_cmd_openapi)
+
+    p_sync = sub.add_parser(
+        "sync", help="copy new Home Assistant history and registries into the local store (HA_URL, HA_TOKEN)"
+    )
+    p_sync.add_argument(
+        "--initial-days", type=float, default=10, help="how far back the first sync reaches (default 10)"
+    )
+    p_sync.add_argument(
+        "--window-hours",
+        type=float,
+        default=24.0,
+        help="history fetched per Home Assistant call (default 24)",
+    )
+    p_sync.add_argument("--json", action="store_true", help="print the result as JSON")
+    p_sync.add_argument("--verbose", "-v", action="store_true", help="log each window")
+    p_sync.set_defaults(func=_cmd_sync)
+
+    p_import = sub.add_parser(
+        "import",
+        help="import state changes (JSON Lines or Home Assistant history JSON) into the local store",
+        description="Import state changes into the local store. Every line is checked before anything is "
+        "written: the first bad line aborts the import (exit 1, `line N: reason`) and nothing is stored. "
+        "Events already stored (same entity and time) are skipped and counted as duplicates.",
+    )
+    p_import.add_argument(
+        "file",
+        help="EVENTS.jsonl (one {entity_id, old_state, new_state, time[, attributes, context_id]} a line) "
+        "or HISTORY.json (Home Assistant's /api/history/period answer)",
+    )
+    p_import.add_argument(
+        "--entities", metavar="REGISTRY.json", default=None, help='{"areas": [...], "entities": [...]} to register'
+    )
+    p_import.add_argument(
+        "--format", choices=("auto", "jsonl", "ha-history"), default="auto", help="default: from the first character"
+    )
+    p_import.set_defaults(func=_cmd_import)
+
+    p_export = sub.add_parser("export", help="write stored state changes as JSON Lines (the import format)")
+    p_export.add_argument("file", help="EVENTS.jsonl, or - for stdout")
+    p_export.add_argument("--start", type=_aware_time, default=None, help="from this time (ISO-8601 with offset)")
+    p_export.add_argument("--end", type=_aware_time, default=None, help="before this time (ISO-8601 with offset)")
+    p_export.add_argument(
+        "--entity", action="append", default=None, metavar="ENTITY_ID", help="only this entity (repeatable)"
+    )
+    p_export.set_defaults(func=_cmd_export)
 
     p_config = sub.add_parser("config", help="print the effective settings (secrets masked)")
     p_config.set_defaults(func=_cmd_config)

@@ -112,7 +112,7 @@ class Settings:
     service_urls: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_SERVICE_URLS))
     service_timeout_seconds: float = 10.0
     service_retries: int = 3
-    max_body_bytes: int = 1_048_576
+    max_body_bytes: int = 4_194_304
     home_time_zone: str = "UTC"
     home_latitude: float | None = None
     home_longitude: float | None = None
@@ -296,7 +296,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         service_urls=service_urls,
         service_timeout_seconds=_float(env, "SERVICE_TIMEOUT", 10.0, 0.1, 600.0),
         service_retries=_int(env, "SERVICE_RETRIES", 3, 1, 10),
-        max_body_bytes=_int(env, "MAX_BODY_BYTES", 1_048_576, 1024, 1_073_741_824),
+        max_body_bytes=_int(env, "MAX_BODY_BYTES", 4_194_304, 1024, 1_073_741_824),
         home_time_zone=time_zone,
         home_latitude=_float_or_none(env, "HOME_LATITUDE", -90.0, 90.0),
         home_longitude=_float_or_none(env, "HOME_LONGITUDE", -180.0, 180.0),

@@ -1,0 +1,173 @@
+"""HTTP routes of the home, mounted in every process: home info, areas, devices, entities, events, ingest."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Router, get, post
+from litestar.di import Provide
+from litestar.params import Parameter
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+
+from homeiq_ai.kernel.errors import BadRequestError, HomeIQError
+from homeiq_ai.kernel.homedata.io import (
+    IngestBatch,
+    IngestResult,
+    Registry,
+    RegistryResult,
+    apply_registry,
+    describe_validation_error,
+)
+from homeiq_ai.kernel.homedata.model import HomeInfo
+from homeiq_ai.kernel.homedata.store import AreaList, DeviceList, EntityPage, EventPage, HomeStore, LocalHomeSource
+
+if TYPE_CHECKING:
+    from homeiq_ai.kernel.db import Database
+    from homeiq_ai.settings import Settings
+
+__all__ = ["BatchTooLargeError", "HomeController", "build_router", "home_router"]
+
+Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
+Offset = Annotated[int, Parameter(ge=0, description="items to skip")]
+EventLimit = Annotated[int, Parameter(ge=1, le=10_000, description="page size")]
+
+
+class BatchTooLargeError(HomeIQError):
+    """An ingest batch holds more events than INGEST_MAX_BATCH."""
+
+    status_code = 413
+    code = "payload_too_large"
+
+
+def _aware(name: str, value: datetime | None) -> datetime | None:
+    if value is not None and value.tzinfo is None:
+        raise BadRequestError(
+            f"invalid request: {name}: give a UTC offset (e.g. 2026-01-01T00:00:00Z)",
+            details=[{"field": name, "source": "query", "message": "a UTC offset is required"}],
+        )
+    return value
+
+
+class HomeController(Controller):
+    """The home as the local store holds it: filled by ingest, import, the demo and Home Assistant sync."""
+
+    path = "/home"
+    tags = ["home"]
+
+    @get("/", summary="The home's time zone and location")
+    async def home(self, source: LocalHomeSource) -> HomeInfo:
+        """Name, time zone, latitude, longitude and elevation (Home Assistant's, else the settings')."""
+        return await source.home_info()
+
+    @get("/areas", summary="List areas")
+    async def list_areas(self, store: HomeStore) -> AreaList:
+        """Every area, by name."""
+        items = await store.areas()
+        return AreaList(items=items, total=len(items))
+
+    @get("/devices", summary="List devices")
+    async def list_devices(self, store: HomeStore) -> DeviceList:
+        """Every device, by name."""
+        items = await store.devices()
+        return DeviceList(items=items, total=len(items))
+
+    @get("/entities", summary="List entities")
+    async def list_entities(
+        self,
+        store: HomeStore,
+        domain: str | None = None,
+        area_id: str | None = None,
+        search: Annotated[str | None, Parameter(description="text in the entity_id, friendly name or an alias")] = None,
+        limit: Limit = 100,
+        offset: Offset = 0,
+    ) -> EntityPage:
+        """Entities by entity_id, each with its area (its own, else its device's); filtered and paged."""
+        return await store.list_entities(domain=domain, area_id=area_id, search=search, limit=limit, offset=offset)
+
+    @post("/entities", status_code=HTTP_200_OK, summary="Register areas, devices and entities")
+    async def register(self, store: HomeStore, data: Registry) -> RegistryResult:
+        """Insert or replace areas, devices and entities (the shape of `homeiq-ai import --entities`).
+
+        An `area` is an area_id or an area name; an unknown name creates the area.
+        """
+        return await apply_registry(store, data)
+
+    @get("/events", summary="List events")
+    async def list_events(
+        self,
+        store: HomeStore,
+        entity_id: Annotated[
+            list[str] | None, Parameter(description="only these entities (repeat the parameter)")
+        ] = None,
+        start: Annotated[datetime | None, Parameter(description="from this time on (with offset)")] = None,
+        end: Annotated[datetime | None, Parameter(description="before this time (with offset)")] = None,
+        cursor: Annotated[str | None, Parameter(description="`next_cursor` of the previous page")] = None,
+        limit: EventLimit = 1000,
+    ) -> EventPage:
+        """State changes in time order; follow `next_cursor` until it is null."""
+        start, end = _aware("start", start), _aware("end", end)
+        if start is not None and end is not None and end <= start:
+            raise BadRequestError(
+                "invalid request: end: must be after start",
+                details=[{"field": "end", "source": "query", "message": "must be after start"}],
+            )
+        try:
+            return await store.event_page(start=start, end=end, entity_ids=entity_id, cursor=cursor, limit=limit)
+        except ValueError as exc:
+            raise BadRequestError(
+                f"invalid request: cursor: {exc}",
+                details=[{"field": "cursor", "source": "query", "message": str(exc)}],
+            ) from None
+
+    @post("/events", status_code=HTTP_201_CREATED, summary="Ingest a batch of state changes")
+    async def ingest(
+        self, request: Request[Any, Any, Any], store: HomeStore, max_batch: int, data: IngestBatch
+    ) -> IngestResult:
+        """Store state changes in one transaction; events already stored are counted as duplicates.
+
+        Each event has exactly entity_id, old_state, new_state, time (ISO-8601 with a UTC offset), and
+        optionally attributes and context_id. Any rejected event (400, naming `events[i].field`) or a batch
+        over INGEST_MAX_BATCH (413) stores nothing.
+        """
+        # Litestar converts leniently (a number would pass as a Unix time); events are held to the same
+        # strict rules as an imported file by decoding the raw body once more.
+        try:
+            data = _strict_batch(await request.body())
+        except msgspec.ValidationError as exc:
+            field, _, message = describe_validation_error(exc).partition(": ")
+            raise BadRequestError(
+                f"invalid request: {field}: {message}",
+                details=[{"field": field, "source": "body", "message": message}],
+            ) from None
+        count = len(data.events)
+        if count > max_batch:
+            raise BatchTooLargeError(
+                f"the batch holds {count} events; at most {max_batch} are accepted per request",
+                details={"count": count, "max": max_batch},
+            )
+        result = await store.insert_events(data.events)
+        return IngestResult(inserted=result.inserted, duplicates=result.duplicates)
+
+
+_strict_batch = msgspec.json.Decoder(IngestBatch).decode
+
+
+def build_router(store: HomeStore, source: LocalHomeSource, max_batch: int) -> Router:
+    """The home's router at /api/v1 with its store and source bound for injection."""
+    return Router(
+        path="/api/v1",
+        route_handlers=[HomeController],
+        dependencies={
+            "store": Provide(lambda: store, sync_to_thread=False),
+            "source": Provide(lambda: source, sync_to_thread=False),
+            "max_batch": Provide(lambda: max_batch, sync_to_thread=False),
+        },
+    )
+
+
+def home_router(settings: Settings, db: Database) -> Router:
+    """The home's router on the shared database, as every process mounts it."""
+    store = HomeStore(db)
+    return build_router(store, LocalHomeSource.from_settings(store, settings), settings.ingest_max_batch)

@@ -1,0 +1,1 @@
+"""Tests of the home data: local store, routes, files and the import command."""
