@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Quick start 1: set up, bring the database to head, and serve every module in one process.
+# Quick start 1: set up, bring the database to head, load the demo home, serve every module in one process.
 #
 # Serves on http://127.0.0.1:8000 (HOST and PORT override) with the embedded SQLite database under
 # data/ (HOMEIQ_DATA_DIR, or DATABASE_URL, override). Stop it with Ctrl-C.
@@ -15,15 +15,17 @@ export HOST PORT
 
 homeiq-ai db upgrade
 
-# --- demo home: load it here, before serving --------------------------------------------------
-# (A demo-home loader will be added at this spot, e.g. `homeiq-ai demo load`.)
-# ------------------------------------------------------------------------------------------------
+# A synthetic demo home (30 days of a single-family home), so there is something to look at without a
+# Home Assistant. It loads only into a database that holds no events yet.
+homeiq-ai demo
 
 cat <<BANNER
 
   homeiq-ai, all modules in one process, on http://$HOST:$PORT
     API docs (Swagger UI):  http://$HOST:$PORT/schema/swagger
     readiness:              http://$HOST:$PORT/health/ready
+    the demo home:          http://$HOST:$PORT/api/v1/home/entities?domain=light
+                            http://$HOST:$PORT/api/v1/home/events?entity_id=light.porch
     configuration in force: .venv/bin/homeiq-ai config
   Ctrl-C stops it.
 

@@ -105,9 +105,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
     if not settings.ha_url or settings.ha_token is None:
         print("homeiq-ai sync: Home Assistant is not configured: set HA_URL and HA_TOKEN", file=sys.stderr)
         return 1
-    secrets = [
-        v.get() for v in (getattr(settings, f.name) for f in fields(settings)) if isinstance(v, Secret)
-    ]
+    secrets = [v.get() for v in (getattr(settings, f.name) for f in fields(settings)) if isinstance(v, Secret)]
     configure_logging("INFO" if args.verbose else "WARNING", secrets)
 
     async def _run() -> object:
@@ -128,11 +126,7 @@ def _cmd_sync(args: argparse.Namespace) -> int:
         print(f"homeiq-ai sync: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # e.g. the database is behind head; one clear line instead of a trace
-        first = str(exc).splitlines()[0] if str(exc) else ""
-        print(f"homeiq-ai sync: failed: {type(exc).__name__}: {first}", file=sys.stderr)
-        if "no such table" in first or "does not exist" in first:
-            print("homeiq-ai sync: run `homeiq-ai db upgrade` first", file=sys.stderr)
-        return 1
+        return _store_failed("sync", exc)
     if args.json:
         import msgspec
 
@@ -222,6 +216,92 @@ def _cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+HOME_TYPES = ("studio", "apartment", "townhouse", "bungalow", "single_family", "multi_storey")
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    import asyncio
+    from datetime import date, timedelta
+
+    from homeiq_ai.kernel import migrate
+    from homeiq_ai.kernel.db import Database
+    from homeiq_ai.kernel.homedata.store import HomeStore
+    from homeiq_ai.training.api import SyntheticHomeRequest
+    from homeiq_ai.training.service import SyntheticHomeService
+
+    settings = load_settings_or_exit()
+    # Without a home of its own (HOME_TIME_ZONE unset) the demo home is in Berlin.
+    own_zone = settings.home_time_zone != "UTC"
+    request = SyntheticHomeRequest(
+        seed=args.seed,
+        home_type=args.home_type,
+        days=args.days,
+        start=date.today() - timedelta(days=args.days),
+        time_zone=settings.home_time_zone if own_zone else None,
+        latitude=settings.home_latitude if own_zone else None,
+        longitude=settings.home_longitude if own_zone else None,
+        load=True,
+    )
+
+    async def _run() -> int:
+        db = Database(settings.database_url)
+        try:
+            stored = await HomeStore(db).count_events()
+            if stored and not args.force:
+                print(
+                    f"homeiq-ai demo: the database already holds {stored:,} events; the demo home was not "
+                    "loaded (--force loads it beside them)",
+                    file=sys.stderr,
+                )
+                return 0
+            home = await SyntheticHomeService(db, settings.data_dir).create(request)
+        finally:
+            await db.dispose()
+        print(
+            f"homeiq-ai demo: loaded a synthetic {home.home_type.replace('_', ' ')} home (seed {home.seed}) in "
+            f"{home.time_zone}: {home.areas} areas, {home.entities} entities, {home.inserted:,} events over "
+            f"{home.days} days from {home.start}; its ground truth is in {home.path}",
+            file=sys.stderr,
+        )
+        return 0
+
+    try:
+        migrate.upgrade(settings.database_url)
+        return asyncio.run(_run())
+    except ValueError as exc:  # the generator's word on an unknown time zone without a location
+        print(f"homeiq-ai demo: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        return _store_failed("demo", exc)
+
+
+def _cmd_synthetic(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from homeiq_ai.training.synthetic.generator import generate_home
+    from homeiq_ai.training.synthetic.io import write_home
+
+    try:
+        home = generate_home(
+            seed=args.seed,
+            home_type=args.home_type,
+            days=args.days,
+            start=date.fromisoformat(args.start) if args.start else None,
+            entity_target=args.entities,
+            time_zone=args.time_zone,
+        )
+    except ValueError as exc:
+        print(f"homeiq-ai synthetic: {exc}", file=sys.stderr)
+        return 2
+    paths = write_home(args.directory, home)
+    print(
+        f"homeiq-ai synthetic: {len(home.spec.entities)} entities, {len(home.events):,} events over "
+        f"{home.spec.days} days; wrote {', '.join(str(p) for p in paths.values())}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _cmd_config(_args: argparse.Namespace) -> int:
     settings = load_settings_or_exit()
     print(repr(settings))
@@ -235,16 +315,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p_serve = sub.add_parser("serve", help="serve the API for some or all modules")
-    p_serve.add_argument(
-        "--modules", default="all", help="comma-separated: training,pattern,query,automation or all"
-    )
+    p_serve.add_argument("--modules", default="all", help="comma-separated: training,pattern,query,automation or all")
     p_serve.add_argument("--host", default=None, help="bind address (default HOST or 127.0.0.1)")
-    p_serve.add_argument(
-        "--port", type=int, default=None, help="port (default PORT, a module's own, or 8000)"
-    )
-    p_serve.add_argument(
-        "--upgrade-db", action="store_true", help="run the migrations to head before serving"
-    )
+    p_serve.add_argument("--port", type=int, default=None, help="port (default PORT, a module's own, or 8000)")
+    p_serve.add_argument("--upgrade-db", action="store_true", help="run the migrations to head before serving")
     p_serve.set_defaults(func=_cmd_serve)
 
     p_db = sub.add_parser("db", help="database schema (Alembic)")
@@ -306,6 +380,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--entity", action="append", default=None, metavar="ENTITY_ID", help="only this entity (repeatable)"
     )
     p_export.set_defaults(func=_cmd_export)
+
+    p_demo = sub.add_parser("demo", help="load a synthetic demo home (areas, entities, events) into the database")
+    p_demo.add_argument("--seed", type=int, default=42)
+    p_demo.add_argument("--home-type", choices=HOME_TYPES, default="single_family")
+    p_demo.add_argument("--days", type=int, default=30, choices=range(1, 366), metavar="DAYS (1-365)")
+    p_demo.add_argument("--force", action="store_true", help="load even when the database already holds events")
+    p_demo.set_defaults(func=_cmd_demo)
+
+    p_syn = sub.add_parser("synthetic", help="write a synthetic home (events, registry, ground truth) to a folder")
+    p_syn.add_argument("directory")
+    p_syn.add_argument("--seed", type=int, default=42)
+    p_syn.add_argument("--home-type", choices=HOME_TYPES, default="single_family")
+    p_syn.add_argument("--days", type=int, default=30, choices=range(1, 731), metavar="DAYS (1-730)")
+    p_syn.add_argument("--start", default=None, help="first day, YYYY-MM-DD (default 2026-01-05)")
+    p_syn.add_argument("--entities", type=int, default=None, help="about how many entities")
+    p_syn.add_argument("--time-zone", default="Europe/Berlin")
+    p_syn.set_defaults(func=_cmd_synthetic)
 
     p_config = sub.add_parser("config", help="print the effective settings (secrets masked)")
     p_config.set_defaults(func=_cmd_config)

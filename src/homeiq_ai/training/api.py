@@ -5,19 +5,24 @@ Other modules import this file only. It depends on the standard library and msgs
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any, ClassVar, Literal, Protocol
+from datetime import date, datetime
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
 import msgspec
 
 __all__ = [
+    "CLIMATE_ZONES",
     "ERRORS_BY_CODE",
+    "HOME_TYPES",
     "RUN_STATUSES",
     "TRAINING_TYPES",
     "ActiveModelNotFoundError",
     "InvalidFilterError",
+    "InvalidSyntheticHomeError",
     "ModelInfo",
     "RunStatus",
+    "SyntheticHome",
+    "SyntheticHomeRequest",
     "TrainingAlreadyRunningError",
     "TrainingApi",
     "TrainingError",
@@ -82,6 +87,54 @@ class ModelInfo(msgspec.Struct, kw_only=True):
     metrics: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
+HOME_TYPES = ("studio", "apartment", "townhouse", "bungalow", "single_family", "multi_storey")
+CLIMATE_ZONES = ("temperate", "continental", "mediterranean", "subtropical", "nordic")
+
+
+class SyntheticHomeRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A synthetic home to generate: deterministic for the same values.
+
+    Without `time_zone` the home is in Europe/Berlin; other time zones need `latitude`/`longitude`
+    unless the generator knows them. `load` also stores the home and its events in the local store.
+    """
+
+    seed: Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)] = 42
+    home_type: Literal["studio", "apartment", "townhouse", "bungalow", "single_family", "multi_storey"] = (
+        "single_family"
+    )
+    days: Annotated[int, msgspec.Meta(ge=1, le=730)] = 30
+    start: date | None = None
+    entity_target: Annotated[int, msgspec.Meta(ge=10, le=500)] | None = None
+    time_zone: str | None = None
+    latitude: Annotated[float, msgspec.Meta(ge=-90, le=90)] | None = None
+    longitude: Annotated[float, msgspec.Meta(ge=-180, le=180)] | None = None
+    climate_zone: Literal["temperate", "continental", "mediterranean", "subtropical", "nordic"] | None = None
+    load: bool = False
+
+
+class SyntheticHome(msgspec.Struct, kw_only=True):
+    """A generated home: where its files are, what it holds, and what was loaded."""
+
+    id: str
+    seed: int
+    home_type: str
+    time_zone: str
+    latitude: float
+    longitude: float
+    climate_zone: str
+    start: date
+    days: int
+    areas: int
+    entities: int
+    events: int
+    truth: dict[str, int]
+    path: str
+    loaded: bool
+    inserted: int = 0
+    duplicates: int = 0
+    seconds: float = 0.0
+
+
 class TrainingError(Exception):
     """Base of the training module's declared errors; `code` and `http_status` travel over HTTP."""
 
@@ -121,6 +174,13 @@ class ActiveModelNotFoundError(TrainingError):
     http_status = 404
 
 
+class InvalidSyntheticHomeError(TrainingError):
+    """The generator cannot build a home from these values (an unknown time zone without a location, ...)."""
+
+    code = "invalid_synthetic_home"
+    http_status = 400
+
+
 class InvalidFilterError(TrainingError):
     """A list filter has a value that cannot match anything."""
 
@@ -136,6 +196,7 @@ ERRORS_BY_CODE: dict[str, type[TrainingError]] = {
         TrainingRunNotFoundError,
         ActiveModelNotFoundError,
         InvalidFilterError,
+        InvalidSyntheticHomeError,
     )
 }
 

@@ -6,7 +6,7 @@ from homeiq_ai.kernel.modules import ModuleContext, ModuleSpec
 from homeiq_ai.training.facade import LocalTrainingApi
 from homeiq_ai.training.jobs import run_worker_job
 from homeiq_ai.training.routes import build_router
-from homeiq_ai.training.service import TrainingService
+from homeiq_ai.training.service import SyntheticHomeService, TrainingService
 
 
 def _service(ctx: ModuleContext) -> TrainingService:
@@ -21,7 +21,7 @@ async def _startup(ctx: ModuleContext) -> None:
 spec = ModuleSpec(
     name="training",
     requires=(),
-    build_router=lambda ctx: build_router(_service(ctx)),
+    build_router=lambda ctx: build_router(_service(ctx), SyntheticHomeService(ctx.db, ctx.settings.data_dir)),
     build_local_api=lambda ctx: LocalTrainingApi(_service(ctx)),
     build_jobs=lambda ctx: [run_worker_job(_service(ctx))],
     on_startup=_startup,

@@ -7,17 +7,19 @@ from typing import Annotated
 from litestar import Controller, Router, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
-from litestar.status_codes import HTTP_202_ACCEPTED
+from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from homeiq_ai.training.api import (
     ActiveModelNotFoundError,
     ModelInfo,
+    SyntheticHome,
+    SyntheticHomeRequest,
     TrainingRequest,
     TrainingRun,
     TrainingRunPage,
     TrainingRunQuery,
 )
-from homeiq_ai.training.service import TrainingService
+from homeiq_ai.training.service import SyntheticHomeService, TrainingService
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
 Offset = Annotated[int, Parameter(ge=0, description="items to skip")]
@@ -64,10 +66,25 @@ class TrainingController(Controller):
         return await service.start_run(training_type, data or TrainingRequest())
 
 
-def build_router(service: TrainingService) -> Router:
-    """The module's router with its service bound for injection."""
+class SyntheticHomeController(Controller):
+    """Synthetic homes with known ground truth, for measuring detectors and for demos."""
+
+    path = "/training/synthetic"
+    tags = ["training"]
+
+    @post("/homes", status_code=HTTP_201_CREATED, summary="Generate a synthetic home")
+    async def create_home(self, homes: SyntheticHomeService, data: SyntheticHomeRequest | None = None) -> SyntheticHome:
+        """Generate a home and N days of its events with their ground truth; `load` stores them locally."""
+        return await homes.create(data or SyntheticHomeRequest())
+
+
+def build_router(service: TrainingService, homes: SyntheticHomeService) -> Router:
+    """The module's router with its services bound for injection."""
     return Router(
         path="/api/v1",
-        route_handlers=[TrainingController],
-        dependencies={"service": Provide(lambda: service, sync_to_thread=False)},
+        route_handlers=[TrainingController, SyntheticHomeController],
+        dependencies={
+            "service": Provide(lambda: service, sync_to_thread=False),
+            "homes": Provide(lambda: homes, sync_to_thread=False),
+        },
     )

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
 from homeiq_ai.kernel.db import Database, utcnow
+from homeiq_ai.kernel.homedata.model import Area, Device, Entity, Event, HomeInfo
+from homeiq_ai.kernel.homedata.store import HomeStore
 from homeiq_ai.training.api import (
     RUN_STATUSES,
     TRAINING_TYPES,
     InvalidFilterError,
+    InvalidSyntheticHomeError,
     ModelInfo,
+    SyntheticHome,
+    SyntheticHomeRequest,
     TrainingAlreadyRunningError,
     TrainingRequest,
     TrainingRun,
@@ -25,6 +33,10 @@ from homeiq_ai.training.api import (
 )
 from homeiq_ai.training.models import TrainingModelRecord, TrainingRunRecord
 from homeiq_ai.training.repository import TrainingRepository
+from homeiq_ai.training.synthetic import spec as synthetic_spec
+from homeiq_ai.training.synthetic.generator import generate_home
+from homeiq_ai.training.synthetic.io import write_home
+from homeiq_ai.training.synthetic.spec import GeneratedHome
 
 log = logging.getLogger(__name__)
 
@@ -194,3 +206,131 @@ class TrainingService:
         if count:
             log.warning("marked %d unfinished training run(s) as failed", count)
         return count
+
+
+LOAD_CHUNK = 50_000
+
+
+def _kernel_entity(entity: synthetic_spec.Entity) -> Entity:
+    return Entity(
+        entity_id=entity.entity_id,
+        domain=entity.domain,
+        friendly_name=entity.friendly_name,
+        device_class=entity.device_class,
+        unit_of_measurement=entity.unit_of_measurement,
+        area_id=entity.area_id,
+        device_id=entity.device_id,
+        entity_category=entity.entity_category,
+    )
+
+
+def _truth_counts(truth: synthetic_spec.GroundTruth) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for name in synthetic_spec.GroundTruth.__struct_fields__:
+        value = getattr(truth, name)
+        if isinstance(value, list):
+            counts[name] = len(value)
+    return counts
+
+
+async def load_home(home: GeneratedHome, store: HomeStore) -> tuple[int, int]:
+    """Store a generated home (its location, registry and events) in the local store.
+
+    Returns:
+        (inserted, duplicates): events already stored are skipped, so loading twice adds nothing.
+    """
+    spec = home.spec
+    await store.save_home_info(
+        HomeInfo(
+            name=f"Synthetic {spec.home_type.replace('_', ' ')} (seed {spec.seed})",
+            time_zone=spec.time_zone,
+            latitude=spec.latitude,
+            longitude=spec.longitude,
+            source="synthetic",
+        )
+    )
+    await store.upsert_areas([Area(area_id=a.area_id, name=a.name) for a in spec.areas])
+    await store.upsert_devices(
+        [
+            Device(device_id=d.device_id, name=d.name, area_id=d.area_id, manufacturer=d.manufacturer, model=d.model)
+            for d in spec.devices
+        ]
+    )
+    await store.upsert_entities([_kernel_entity(e) for e in spec.entities])
+    inserted = duplicates = 0
+    chunk: list[Event] = []
+    for event in home.events:
+        chunk.append(
+            Event(
+                entity_id=event.entity_id,
+                old_state=event.old_state,
+                new_state=event.new_state,
+                time=event.time,
+                attributes=event.attributes,
+            )
+        )
+        if len(chunk) >= LOAD_CHUNK:
+            result = await store.insert_events(chunk, register_entities=False)
+            inserted, duplicates, chunk = inserted + result.inserted, duplicates + result.duplicates, []
+    if chunk:
+        result = await store.insert_events(chunk, register_entities=False)
+        inserted, duplicates = inserted + result.inserted, duplicates + result.duplicates
+    return inserted, duplicates
+
+
+class SyntheticHomeService:
+    """Generates synthetic homes with their ground truth, saves them, and loads them on request."""
+
+    def __init__(self, db: Database, data_dir: Path) -> None:
+        self._db = db
+        self._data_dir = data_dir
+
+    async def create(self, request: SyntheticHomeRequest) -> SyntheticHome:
+        """Generate a home, write its events, registry and truth under the data folder, optionally load it.
+
+        Raises:
+            InvalidSyntheticHomeError: the generator rejected the values.
+        """
+        began = time.perf_counter()
+        try:
+            home = await asyncio.to_thread(
+                generate_home,
+                seed=request.seed,
+                home_type=request.home_type,
+                days=request.days,
+                start=request.start,
+                entity_target=request.entity_target,
+                time_zone=request.time_zone or "Europe/Berlin",
+                latitude=request.latitude,
+                longitude=request.longitude,
+                climate_zone=request.climate_zone,
+            )
+        except ValueError as exc:
+            raise InvalidSyntheticHomeError(str(exc)) from None
+        spec = home.spec
+        home_id = f"{spec.home_type}-s{spec.seed}-{spec.start.isoformat()}-{spec.days}d-{uuid.uuid4().hex[:6]}"
+        directory = self._data_dir / "synthetic" / home_id
+        await asyncio.to_thread(write_home, directory, home)
+        inserted = duplicates = 0
+        if request.load:
+            inserted, duplicates = await load_home(home, HomeStore(self._db))
+        return SyntheticHome(
+            id=home_id,
+            seed=spec.seed,
+            home_type=spec.home_type,
+            time_zone=spec.time_zone,
+            latitude=spec.latitude,
+            longitude=spec.longitude,
+            climate_zone=spec.climate_zone,
+            start=spec.start,
+            days=spec.days,
+            areas=len(spec.areas),
+            entities=len(spec.entities),
+            events=len(home.events),
+            truth=_truth_counts(home.truth),
+            path=str(directory),
+            loaded=request.load,
+            inserted=inserted,
+            duplicates=duplicates,
+            seconds=round(time.perf_counter() - began, 3),
+        )
