@@ -7,7 +7,6 @@ import json
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
@@ -22,7 +21,7 @@ from homeiq_ai.kernel.errors import (
     ServiceUnavailableError,
     UpstreamError,
 )
-from homeiq_ai.kernel.service_client import PeerError, ServiceClient
+from homeiq_ai.kernel.service_client import OwnsHttpClient, PeerError, ServiceClient
 from homeiq_ai.settings import Secret, Settings
 
 __all__ = ["HISTORY_OPTIONS", "HomeAssistantClient", "history_entity_chunks"]
@@ -99,7 +98,7 @@ async def _ws_receive(ws: Any) -> dict[str, Any]:
     return message
 
 
-class HomeAssistantClient:
+class HomeAssistantClient(OwnsHttpClient):
     """Talks to one Home Assistant with a long-lived access token.
 
     REST calls go through the kernel's ServiceClient: bounded retries with backoff on connection
@@ -149,18 +148,6 @@ class HomeAssistantClient:
 
     def __repr__(self) -> str:
         return f"HomeAssistantClient({self.base_url!r})"
-
-    async def __aenter__(self) -> HomeAssistantClient:
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        """Close the HTTP connection pool."""
-        await self._http.aclose()
 
     # --- REST ---------------------------------------------------------------------------------------
 

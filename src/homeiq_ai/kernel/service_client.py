@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 import backoff
 import httpx
@@ -16,13 +16,29 @@ import msgspec
 
 from homeiq_ai.kernel.errors import BadRequestError, NotFoundError, ServiceUnavailableError, UpstreamError
 
-__all__ = ["PeerError", "ServiceClient", "ServiceClients"]
+__all__ = ["OwnsHttpClient", "PeerError", "ServiceClient", "ServiceClients"]
 
 T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+
+class OwnsHttpClient:
+    """Mixin for a client object holding its own `httpx.AsyncClient` as `_http`: `async with` closes it."""
+
+    _http: httpx.AsyncClient
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        await self._http.aclose()
 
 
 class PeerError(Exception):

@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from homeiq_ai.kernel.sun import sun_times
 from homeiq_ai.training.synthetic import GeneratedHome
 from homeiq_ai.training.synthetic.events import from_us, to_us
-from homeiq_ai.training.synthetic.sun import sun_times
 
 
 def _changes(home: GeneratedHome, entity_id: str) -> tuple[np.ndarray, np.ndarray]:

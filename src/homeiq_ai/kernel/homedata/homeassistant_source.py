@@ -12,7 +12,7 @@ import msgspec
 from homeiq_ai.kernel.errors import HomeIQError
 from homeiq_ai.kernel.homeassistant import HomeAssistantClient
 from homeiq_ai.kernel.homedata.model import Area, Device, Entity, Event, HomeInfo
-from homeiq_ai.kernel.homedata.source import HomeDataUnavailableError
+from homeiq_ai.kernel.homedata.source import HomeDataUnavailableError, split_windows
 
 __all__ = ["DEFAULT_WINDOW", "HomeAssistantSource", "HomeRegistry", "history_to_events", "merge_entities"]
 
@@ -237,13 +237,7 @@ class HomeAssistantSource:
 
     def windows(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
         """The [start, end) windows one call each covers."""
-        out = []
-        cursor = start
-        while cursor < end:
-            upper = min(cursor + self.window, end)
-            out.append((cursor, upper))
-            cursor = upper
-        return out
+        return split_windows(start, end, self.window)
 
     async def window_events(
         self,

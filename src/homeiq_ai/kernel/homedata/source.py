@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from homeiq_ai.kernel.homedata.model import Area, Device, Entity, Event, HomeInfo
 
-__all__ = ["HomeDataSource", "HomeDataUnavailableError"]
+__all__ = ["HomeDataSource", "HomeDataUnavailableError", "split_windows"]
+
+
+def split_windows(start: datetime, end: datetime, window: timedelta) -> list[tuple[datetime, datetime]]:
+    """Cut [start, end) into consecutive [lower, upper) windows of at most `window` each."""
+    out = []
+    cursor = start
+    while cursor < end:
+        upper = min(cursor + window, end)
+        out.append((cursor, upper))
+        cursor = upper
+    return out
 
 
 class HomeDataUnavailableError(Exception):

@@ -7,11 +7,11 @@ from typing import NamedTuple
 
 import numpy as np
 
+from homeiq_ai.kernel.sun import solar_elevation
 from homeiq_ai.training.synthetic.behaviour import Planter
 from homeiq_ai.training.synthetic.events import EventBuffer, from_us
 from homeiq_ai.training.synthetic.layout import Layout, SensorInfo
 from homeiq_ai.training.synthetic.spec import NoiseTruth, UnavailableWindow
-from homeiq_ai.training.synthetic.sun import solar_elevation
 from homeiq_ai.training.synthetic.timeline import Clock, Intervals
 from homeiq_ai.training.synthetic.weather import WeatherSeries
 

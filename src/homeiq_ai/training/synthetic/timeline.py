@@ -7,9 +7,9 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from homeiq_ai.kernel.sun import sun_times
 from homeiq_ai.training.synthetic.events import EPOCH, to_us
 from homeiq_ai.training.synthetic.residents import DayInfo
-from homeiq_ai.training.synthetic.sun import sun_times
 
 __all__ = [
     "HOUR_US",

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from homeiq_ai.training.synthetic.sun import solar_elevation
+from homeiq_ai.kernel.sun import solar_elevation
 
 __all__ = ["CLIMATE_ZONES", "ClimateZone", "WeatherSeries", "generate_weather"]
 

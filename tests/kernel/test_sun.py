@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import pytest
 
-from homeiq_ai.training.synthetic.sun import solar_elevation, sun_times
+from homeiq_ai.kernel.sun import solar_elevation, sun_times
 
 
 def _minutes_apart(a: datetime, hh: int, mm: int, tz: str) -> float:
