@@ -252,3 +252,16 @@ async def test_local_source_implements_the_protocol(store: HomeStore) -> None:
     )
     info = await source.home_info()
     assert (info.name, info.time_zone, info.elevation, info.source) == ("Casa", "Europe/Madrid", 650, "home_assistant")
+
+
+async def test_event_columns_match_the_window(store: HomeStore) -> None:
+    """The bulk column read returns the half-open window in time order with exact UTC seconds."""
+    events = [_event("light.a", m, new="on" if m % 2 else "off") for m in (5, 1, 3)] + [_event("light.b", 2)]
+    await store.insert_events(events)
+    start, end = T0 + timedelta(minutes=1), T0 + timedelta(minutes=5)
+    columns = await store.event_columns(start, end)
+    assert columns.entity_id == ["light.a", "light.b", "light.a"]
+    assert columns.new_state == ["on", "on", "on"]
+    assert [round(t - T0.timestamp(), 3) for t in columns.time] == [60.0, 120.0, 180.0]
+    empty = await store.event_columns(end + timedelta(days=1), end + timedelta(days=2))
+    assert (empty.entity_id, len(empty.time)) == ([], 0)

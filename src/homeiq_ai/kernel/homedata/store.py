@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import msgspec
+import numpy as np
 from sqlalchemy import String, and_, func, or_, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -30,6 +31,7 @@ __all__ = [
     "AreaList",
     "DeviceList",
     "EntityPage",
+    "EventColumns",
     "EventLike",
     "EventPage",
     "HomeStore",
@@ -73,6 +75,15 @@ class InsertResult(NamedTuple):
 
     inserted: int
     duplicates: int
+
+
+class EventColumns(NamedTuple):
+    """A window's state changes as parallel columns, in time order (the fast read for analysis)."""
+
+    entity_id: list[str]
+    old_state: list[str | None]
+    new_state: list[str | None]
+    time: np.ndarray  # float64 seconds since the Unix epoch, UTC
 
 
 class SyncState(msgspec.Struct, kw_only=True):
@@ -590,6 +601,43 @@ class HomeStore:
             stmt = stmt.where(t.entity_id.in_(list(entity_ids)))
         async with self.db.session() as session:
             return int((await session.execute(stmt)).scalar_one())
+
+    async def event_columns(self, start: datetime, end: datetime) -> EventColumns:
+        """Every state change with start <= time < end as columns, in time order.
+
+        This is the bulk read of an analysis (hundreds of thousands of rows): on SQLite it goes through
+        the driver directly and parses the stored UTC text with numpy, which is about twice as fast as
+        SQLAlchemy rows.
+        """
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError("start and end must be timezone-aware")
+        sql = (
+            "SELECT entity_id, old_state, new_state, time FROM home_event "
+            "WHERE time >= {lo} AND time < {hi} ORDER BY time, id"
+        )
+        async with self.db.engine.connect() as conn:
+            if self.db.dialect == "sqlite":
+                raw = await conn.get_raw_connection()
+                cursor = await raw.driver_connection.execute(
+                    sql.format(lo="?", hi="?"), (_sqlite_time(start), _sqlite_time(end))
+                )
+                rows = await cursor.fetchall()
+                await cursor.close()
+                if not rows:
+                    return EventColumns([], [], [], np.zeros(0))
+                entity_ids, old, new, times = (list(c) for c in zip(*rows, strict=True))
+                stamps = np.array(times, dtype="datetime64[us]").astype(np.int64) / 1e6
+                return EventColumns(entity_ids, old, new, stamps)
+            result = await conn.execute(
+                select(HomeEvent.entity_id, HomeEvent.old_state, HomeEvent.new_state, HomeEvent.time)
+                .where(HomeEvent.time >= start, HomeEvent.time < end)
+                .order_by(HomeEvent.time, HomeEvent.id)
+            )
+            rows = result.all()
+        if not rows:
+            return EventColumns([], [], [], np.zeros(0))
+        entity_ids, old, new, times = (list(c) for c in zip(*rows, strict=True))
+        return EventColumns(entity_ids, old, new, np.array([t.timestamp() for t in times], dtype=np.float64))
 
     async def newest_event_time(self, entity_ids: Sequence[str] | None = None) -> datetime | None:
         """Time of the newest stored event (of these entities), or None when there is none."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -60,6 +60,19 @@ class EventFrame:
 
     def __len__(self) -> int:
         return int(self.t.shape[0])
+
+    def select(self, mask: np.ndarray) -> EventFrame:
+        """The same frame with only the events where `mask` is true (indexes and sun times unchanged)."""
+        return replace(
+            self,
+            entity=self.entity[mask],
+            new_state=self.new_state[mask],
+            old_state=self.old_state[mask],
+            t=self.t[mask],
+            minute=self.minute[mask],
+            day=self.day[mask],
+            weekday=self.weekday[mask],
+        )
 
     def entity_index(self, entity_id: str) -> int | None:
         """Index of an entity in `entity_ids`, or None when it has no event in the window."""

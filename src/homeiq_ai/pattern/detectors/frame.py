@@ -13,7 +13,7 @@ import numpy as np
 from homeiq_ai.kernel.sun import sun_times
 from homeiq_ai.pattern.detectors.base import NO_STATE, EntityInfo, EventFrame
 
-__all__ = ["StateChange", "frame_from_columns", "frame_from_events"]
+__all__ = ["StateChange", "frame_from_columns", "frame_from_events", "frame_from_lists"]
 
 EPOCH_DAY = date(1970, 1, 1)
 
@@ -179,4 +179,50 @@ def frame_from_events(
         longitude=longitude,
         entities=entities,
         holidays=holidays,
+    )
+
+
+def frame_from_lists(
+    entity_id: list[str],
+    old_state: list[str | None],
+    new_state: list[str | None],
+    t: np.ndarray,
+    *,
+    time_zone: str,
+    start: datetime,
+    end: datetime,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    entities: Mapping[str, EntityInfo] | None = None,
+) -> EventFrame:
+    """Build a frame from the parallel columns of the store's bulk read; rows without a new state are dropped."""
+    entity_index: dict[str, int] = {}
+    state_index: dict[str | None, int] = {None: NO_STATE}
+    ent = np.fromiter((entity_index.setdefault(e, len(entity_index)) for e in entity_id), np.int32, len(entity_id))
+
+    def _index(value: str | None) -> int:
+        found = state_index.get(value)
+        if found is None:
+            found = state_index[value] = len(state_index) - 1
+        return found
+
+    new = np.fromiter((_index(v) for v in new_state), np.int32, len(new_state))
+    old = np.fromiter((_index(v) for v in old_state), np.int32, len(old_state))
+    keep = new != NO_STATE
+    states = [s for s in state_index if s is not None]
+    if not keep.all():
+        ent, new, old, t = ent[keep], new[keep], old[keep], t[keep]
+    return frame_from_columns(
+        entity_ids=list(entity_index),
+        states=states,
+        entity=ent,
+        new_state=new,
+        old_state=old,
+        t=np.asarray(t, dtype=np.float64),
+        time_zone=time_zone,
+        start=start,
+        end=end,
+        latitude=latitude,
+        longitude=longitude,
+        entities=entities,
     )
