@@ -180,15 +180,11 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_automation_deployment")),
     )
     with op.batch_alter_table("automation_deployment", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_automation_deployment_deployed_at"), ["deployed_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_automation_deployment_deployed_at"), ["deployed_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_automation_deployment_ha_automation_id"), ["ha_automation_id"], unique=False
         )
-        batch_op.create_index(
-            batch_op.f("ix_automation_deployment_suggestion_id"), ["suggestion_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_automation_deployment_suggestion_id"), ["suggestion_id"], unique=False)
 
     op.create_table(
         "pattern_pattern_entity",

@@ -118,6 +118,8 @@ class Settings:
     home_longitude: float | None = None
     home_elevation: float | None = None
     data_source: str = "local"
+    analysis_schedule: str = "0 3 * * *"
+    analysis_days: int = 30
     sync_interval_minutes: int = 15
     ingest_max_batch: int = 10_000
     influxdb_url: str | None = None
@@ -177,6 +179,17 @@ def _float_or_none(env: Mapping[str, str], name: str, lo: float, hi: float) -> f
     if _get(env, name) is None:
         return None
     return _float(env, name, 0.0, lo, hi)
+
+
+def _crontab(env: Mapping[str, str], name: str, default: str) -> str:
+    raw = _get(env, name) or default
+    try:
+        from apscheduler.triggers.cron import CronTrigger
+
+        CronTrigger.from_crontab(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name}: not a crontab line (minute hour day month weekday): {raw!r}: {exc}") from None
+    return raw
 
 
 def _bool(env: Mapping[str, str], name: str, default: bool) -> bool:
@@ -302,6 +315,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         home_longitude=_float_or_none(env, "HOME_LONGITUDE", -180.0, 180.0),
         home_elevation=_float_or_none(env, "HOME_ELEVATION", -500.0, 9000.0),
         data_source=data_source,
+        analysis_schedule=_crontab(env, "ANALYSIS_SCHEDULE", "0 3 * * *"),
+        analysis_days=_int(env, "ANALYSIS_DAYS", 30, 1, 3650),
         sync_interval_minutes=_int(env, "SYNC_INTERVAL_MINUTES", 15, 1, 1440),
         ingest_max_batch=_int(env, "INGEST_MAX_BATCH", 10_000, 1, 1_000_000),
         influxdb_url=_http_url(env, "INFLUXDB_URL", None),

@@ -72,3 +72,33 @@ def test_models_and_migrations_agree(empty_database_url: str) -> None:
 
     diff = _inspect(empty_database_url, _diff)
     assert diff == [], f"models and migrations differ: {diff}"
+
+
+def test_upgrade_keeps_rows_written_before_it(empty_database_url: str) -> None:
+    """Rows stored under 0002 survive the upgrade to head with the new NOT NULL columns filled."""
+    from sqlalchemy import text
+
+    migrate.upgrade(empty_database_url, "0002")
+
+    async def _seed_and_read() -> None:
+        engine = create_async_engine(empty_database_url, poolclass=NullPool)
+        try:
+            async with engine.begin() as conn:
+                await conn.execute(
+                    text(
+                        "INSERT INTO pattern_pattern (id, pattern_type, description, confidence, quality, occurrences,"
+                        " status, details, created_at, updated_at) VALUES ('p1', 'time_of_day', 'd', 0.9, 0.9, 5,"
+                        " 'active', '{}', '2026-01-01 00:00:00+00:00', '2026-01-01 00:00:00+00:00')"
+                    )
+                )
+        finally:
+            await engine.dispose()
+
+    run_coro(_seed_and_read)
+    migrate.upgrade(empty_database_url)
+
+    def _read(conn: object) -> tuple:
+        return conn.execute(text("SELECT id, identity_key, history FROM pattern_pattern")).one()  # type: ignore[attr-defined]
+
+    row = _inspect(empty_database_url, _read)
+    assert row[0] == "p1" and row[1] == ""

@@ -6,7 +6,7 @@ Other modules import this file only. It depends on the standard library and msgs
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Annotated, Any, ClassVar, Literal, Protocol
 
 import msgspec
 
@@ -18,7 +18,9 @@ __all__ = [
     "AnalysisRun",
     "AnalysisRunNotFoundError",
     "AnalysisRunPage",
+    "FeedbackRequest",
     "InvalidAnalysisWindowError",
+    "InvalidFeedbackError",
     "InvalidFilterError",
     "Pattern",
     "PatternApi",
@@ -27,6 +29,7 @@ __all__ = [
     "PatternPage",
     "PatternQuery",
     "Synergy",
+    "SynergyNotFoundError",
     "SynergyPage",
     "SynergyQuery",
 ]
@@ -50,6 +53,8 @@ class Pattern(msgspec.Struct, kw_only=True):
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     status: str = "active"
+    feedback: str | None = None
+    rating: float | None = None
     details: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
@@ -69,6 +74,7 @@ class PatternQuery(msgspec.Struct, kw_only=True):
     entity_id: str | None = None
     area_id: str | None = None
     min_confidence: float | None = None
+    status: str | None = "active"
     limit: int = 50
     offset: int = 0
 
@@ -85,6 +91,10 @@ class Synergy(msgspec.Struct, kw_only=True):
     explanation: str
     covered_by_automation: bool = False
     status: str = "active"
+    first_seen: datetime | None = None
+    last_seen: datetime | None = None
+    feedback: str | None = None
+    rating: float | None = None
     details: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
@@ -105,8 +115,18 @@ class SynergyQuery(msgspec.Struct, kw_only=True):
     area_id: str | None = None
     min_score: float | None = None
     depth: int | None = None
+    status: str | None = "active"
+    include_covered: bool = False
     limit: int = 50
     offset: int = 0
+
+
+class FeedbackRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A person's word on a pattern or synergy: accept it, reject it, or rate it 1-5."""
+
+    action: Literal["accept", "reject", "rate"]
+    rating: Annotated[int, msgspec.Meta(ge=1, le=5)] | None = None
+    comment: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
 
 class AnalysisRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -132,6 +152,7 @@ class AnalysisRun(msgspec.Struct, kw_only=True):
     synergies_detected: int = 0
     errors: list[str] = msgspec.field(default_factory=list)
     timings: dict[str, float] = msgspec.field(default_factory=dict)
+    report: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class AnalysisRunPage(msgspec.Struct, kw_only=True):
@@ -175,6 +196,20 @@ class InvalidAnalysisWindowError(PatternError):
     http_status = 400
 
 
+class SynergyNotFoundError(PatternError):
+    """No synergy has that id."""
+
+    code = "synergy_not_found"
+    http_status = 404
+
+
+class InvalidFeedbackError(PatternError):
+    """The feedback does not make sense (a rating without a value, ...)."""
+
+    code = "invalid_feedback"
+    http_status = 400
+
+
 class InvalidFilterError(PatternError):
     """A list filter has a value that cannot match anything."""
 
@@ -206,6 +241,10 @@ class PatternApi(Protocol):
 
     async def list_synergies(self, query: SynergyQuery) -> SynergyPage:
         """List stored synergies matching the filters."""
+        ...
+
+    async def get_synergy(self, synergy_id: str) -> Synergy:
+        """Return one synergy; raises SynergyNotFoundError."""
         ...
 
     async def start_analysis(self, request: AnalysisRequest) -> AnalysisRun:

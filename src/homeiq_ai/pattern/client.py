@@ -12,13 +12,17 @@ from homeiq_ai.pattern.api import (
     Pattern,
     PatternPage,
     PatternQuery,
+    Synergy,
     SynergyPage,
     SynergyQuery,
 )
 
 
 def _params(query: msgspec.Struct) -> dict[str, object]:
-    return {k: v for k, v in msgspec.structs.asdict(query).items() if v is not None}
+    params = msgspec.structs.asdict(query)
+    if "status" in params and params["status"] is None:
+        params["status"] = "all"  # None means every status in-process; the route spells it "all"
+    return {k: v for k, v in params.items() if v is not None}
 
 
 class HttpPatternApi:
@@ -44,6 +48,10 @@ class HttpPatternApi:
         return await self._client.call(
             "GET", "/api/v1/synergies", SynergyPage, params=_params(query), errors=ERRORS_BY_CODE
         )
+
+    async def get_synergy(self, synergy_id: str) -> Synergy:
+        """See PatternApi.get_synergy."""
+        return await self._client.call("GET", f"/api/v1/synergies/{synergy_id}", Synergy, errors=ERRORS_BY_CODE)
 
     async def start_analysis(self, request: AnalysisRequest) -> AnalysisRun:
         """See PatternApi.start_analysis."""

@@ -8,6 +8,7 @@ from homeiq_ai.pattern.api import (
     Pattern,
     PatternPage,
     PatternQuery,
+    Synergy,
     SynergyPage,
     SynergyQuery,
 )
@@ -31,6 +32,10 @@ class LocalPatternApi:
     async def list_synergies(self, query: SynergyQuery) -> SynergyPage:
         """See PatternApi.list_synergies."""
         return await self._service.list_synergies(query)
+
+    async def get_synergy(self, synergy_id: str) -> Synergy:
+        """See PatternApi.get_synergy."""
+        return await self._service.get_synergy(synergy_id)
 
     async def start_analysis(self, request: AnalysisRequest) -> AnalysisRun:
         """See PatternApi.start_analysis."""

@@ -29,6 +29,17 @@ class PatternRecord(Base):
     last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # What makes two runs' findings the same pattern (type, entities, states, day set); time-of-day
+    # routines also match on `minute_of_day` within a tolerance, so a drifting routine keeps its id.
+    identity_key: Mapped[str] = mapped_column(String(1024), index=True, default="")
+    minute_of_day: Mapped[int | None] = mapped_column(Integer)
+    last_run_id: Mapped[str | None] = mapped_column(String(32))
+    feedback: Mapped[str | None] = mapped_column(String(16))
+    rating: Mapped[float | None] = mapped_column(Float)
+    # The evidence when it was rejected: it comes back only if the evidence grows clearly beyond this.
+    rejected_occurrences: Mapped[int | None] = mapped_column(Integer)
+    rejected_confidence: Mapped[float | None] = mapped_column(Float)
+    history: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     entities: Mapped[list[PatternEntity]] = relationship(
         back_populates="pattern",
@@ -68,6 +79,13 @@ class SynergyRecord(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    identity_key: Mapped[str] = mapped_column(String(1024), index=True, default="")
+    first_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_run_id: Mapped[str | None] = mapped_column(String(32))
+    feedback: Mapped[str | None] = mapped_column(String(16))
+    rating: Mapped[float | None] = mapped_column(Float)
+    rejected_score: Mapped[float | None] = mapped_column(Float)
 
     entities: Mapped[list[SynergyEntity]] = relationship(
         back_populates="synergy",
@@ -110,3 +128,31 @@ class AnalysisRunRecord(Base):
     synergies_detected: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[str]] = mapped_column(JSON, default=list)
     timings: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class FeedbackRecord(Base):
+    """One piece of feedback a person gave on a pattern or a synergy."""
+
+    __tablename__ = "pattern_feedback"
+    __table_args__ = (Index("ix_pattern_feedback_target", "target_kind", "target_id"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    target_kind: Mapped[str] = mapped_column(String(16))
+    target_id: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(32), index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LeaseRecord(Base):
+    """A named lease: whoever holds an unexpired one may run (one analysis at a time, across processes)."""
+
+    __tablename__ = "pattern_lease"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(128))
+    acquired_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import Controller, Router, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
-from litestar.status_codes import HTTP_202_ACCEPTED
+from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from homeiq_ai.pattern.api import (
     AnalysisRequest,
     AnalysisRun,
     AnalysisRunPage,
+    FeedbackRequest,
     Pattern,
     PatternPage,
     PatternQuery,
+    Synergy,
     SynergyPage,
     SynergyQuery,
 )
@@ -23,6 +25,7 @@ from homeiq_ai.pattern.service import PatternService
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
 Offset = Annotated[int, Parameter(ge=0, description="items to skip")]
+Status = Literal["active", "inactive", "rejected", "all"]
 
 
 class PatternController(Controller):
@@ -38,16 +41,18 @@ class PatternController(Controller):
         entity_id: str | None = None,
         area_id: str | None = None,
         min_confidence: Annotated[float | None, Parameter(ge=0.0, le=1.0)] = None,
+        status: Status = "active",
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> PatternPage:
-        """Patterns, most confident first, filtered by type, entity, area and confidence."""
+        """Patterns, best quality first, by type, entity, area, confidence and status (rejected ones are hidden)."""
         return await service.list_patterns(
             PatternQuery(
                 pattern_type=pattern_type,
                 entity_id=entity_id,
                 area_id=area_id,
                 min_confidence=min_confidence,
+                status=None if status == "all" else status,
                 limit=limit,
                 offset=offset,
             )
@@ -67,6 +72,8 @@ class PatternController(Controller):
         area_id: str | None = None,
         min_score: Annotated[float | None, Parameter(ge=0.0, le=1.0)] = None,
         depth: Annotated[int | None, Parameter(ge=2, le=4)] = None,
+        status: Status = "active",
+        include_covered: bool = False,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> SynergyPage:
@@ -78,10 +85,28 @@ class PatternController(Controller):
                 area_id=area_id,
                 min_score=min_score,
                 depth=depth,
+                status=None if status == "all" else status,
+                include_covered=include_covered,
                 limit=limit,
                 offset=offset,
             )
         )
+
+
+    @get("/synergies/{synergy_id:str}", summary="One synergy")
+    async def get_synergy(self, service: PatternService, synergy_id: str) -> Synergy:
+        """One synergy with its explanation and evidence."""
+        return await service.get_synergy(synergy_id)
+
+    @post("/patterns/{pattern_id:str}/feedback", status_code=HTTP_200_OK, summary="Feedback on a pattern")
+    async def pattern_feedback(self, service: PatternService, pattern_id: str, data: FeedbackRequest) -> Pattern:
+        """Accept, reject or rate (1-5) a pattern; a rejected one stays hidden unless its evidence grows clearly."""
+        return await service.pattern_feedback(pattern_id, data)
+
+    @post("/synergies/{synergy_id:str}/feedback", status_code=HTTP_200_OK, summary="Feedback on a synergy")
+    async def synergy_feedback(self, service: PatternService, synergy_id: str, data: FeedbackRequest) -> Synergy:
+        """Accept, reject or rate (1-5) a synergy; a rejected one is not suggested again unless much stronger."""
+        return await service.synergy_feedback(synergy_id, data)
 
 
 class AnalysisController(Controller):

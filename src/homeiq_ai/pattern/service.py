@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from datetime import datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from homeiq_ai.kernel.db import Database, utcnow
+from homeiq_ai.kernel.homedata.store import HomeStore
+from homeiq_ai.pattern.analysis import AnalysisPipeline
 from homeiq_ai.pattern.api import (
     PATTERN_TYPES,
     SYNERGY_TYPES,
@@ -17,23 +24,33 @@ from homeiq_ai.pattern.api import (
     AnalysisRun,
     AnalysisRunNotFoundError,
     AnalysisRunPage,
+    FeedbackRequest,
     InvalidAnalysisWindowError,
+    InvalidFeedbackError,
     InvalidFilterError,
     Pattern,
     PatternNotFoundError,
     PatternPage,
     PatternQuery,
     Synergy,
+    SynergyNotFoundError,
     SynergyPage,
     SynergyQuery,
 )
-from homeiq_ai.pattern.models import AnalysisRunRecord, PatternRecord, SynergyRecord
+from homeiq_ai.pattern.matching import kind_factors, pattern_quality
+from homeiq_ai.pattern.models import AnalysisRunRecord, FeedbackRecord, PatternRecord, SynergyRecord
 from homeiq_ai.pattern.repository import PatternRepository
 
 log = logging.getLogger(__name__)
 
 DEFAULT_ANALYSIS_DAYS = 30
 MAX_ANALYSIS_DAYS = 3650
+LEASE_NAME = "analysis"
+LEASE_TTL_SECONDS = 60.0
+LEASE_POLL_SECONDS = 1.0
+LEASE_WAIT_SECONDS = 1800.0
+# How long shutdown waits for a running analysis before cancelling it.
+CLOSE_GRACE_SECONDS = 5.0
 Notifier = Callable[[AnalysisRun], Awaitable[None]]
 
 
@@ -51,6 +68,8 @@ def pattern_dto(record: PatternRecord) -> Pattern:
         first_seen=record.first_seen,
         last_seen=record.last_seen,
         status=record.status,
+        feedback=record.feedback,
+        rating=record.rating,
         details=dict(record.details or {}),
     )
 
@@ -67,6 +86,10 @@ def synergy_dto(record: SynergyRecord) -> Synergy:
         explanation=record.explanation,
         covered_by_automation=record.covered_by_automation,
         status=record.status,
+        first_seen=record.first_seen,
+        last_seen=record.last_seen,
+        feedback=record.feedback,
+        rating=record.rating,
         details=dict(record.details or {}),
     )
 
@@ -86,6 +109,7 @@ def run_dto(record: AnalysisRunRecord) -> AnalysisRun:
         synergies_detected=record.synergies_detected,
         errors=list(record.errors or []),
         timings=dict(record.timings or {}),
+        report=dict(record.report or {}),
     )
 
 
@@ -123,6 +147,27 @@ def resolve_window(
     return start, end
 
 
+def _check_feedback(request: FeedbackRequest) -> None:
+    if request.action == "rate" and request.rating is None:
+        raise InvalidFeedbackError("a 'rate' feedback needs a rating from 1 to 5")
+    if request.action != "rate" and request.rating is not None:
+        raise InvalidFeedbackError(f"'{request.action}' takes no rating; send action 'rate' for a rating")
+
+
+def _feedback_record(kind: str, target_id: str, target_type: str, request: FeedbackRequest) -> FeedbackRecord:
+    return FeedbackRecord(
+        id=uuid.uuid4().hex, target_kind=kind, target_id=target_id, target_type=target_type,
+        action=request.action, rating=request.rating, comment=request.comment, created_at=utcnow(),
+    )
+
+
+def _mean_rating(current: float | None, new: int | None) -> float | None:
+    # A running mean that weighs the newest rating as much as everything before it.
+    if new is None:
+        return current
+    return float(new) if current is None else round((current + new) / 2.0, 3)
+
+
 class PatternService:
     """Reads what the analyses stored and runs analyses one at a time."""
 
@@ -130,14 +175,21 @@ class PatternService:
         self,
         db: Database,
         *,
+        pipeline: AnalysisPipeline | None = None,
+        store: HomeStore | None = None,
         notify: Notifier | None = None,
         default_days: int = DEFAULT_ANALYSIS_DAYS,
+        lease_wait_seconds: float = LEASE_WAIT_SECONDS,
         repository: type[PatternRepository] = PatternRepository,
     ) -> None:
         self._db = db
+        self._pipeline = pipeline
+        self._store = store
         self._notify = notify
         self._default_days = default_days
+        self._lease_wait_seconds = lease_wait_seconds
         self._repository = repository
+        self._holder = f"{socket.gethostname()}:{os.getpid()}"
         self._run_lock = asyncio.Lock()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -167,9 +219,59 @@ class PatternService:
             items = [synergy_dto(r) for r in records]
         return SynergyPage(items=items, total=total, limit=query.limit, offset=query.offset)
 
+    async def get_synergy(self, synergy_id: str) -> Synergy:
+        """One stored synergy."""
+        async with self._db.session() as session:
+            record = await self._repository(session).get_synergy(synergy_id)
+            if record is None:
+                raise SynergyNotFoundError(f"no synergy has id {synergy_id!r}")
+            return synergy_dto(record)
+
+    async def pattern_feedback(self, pattern_id: str, request: FeedbackRequest) -> Pattern:
+        """Record a person's word on a pattern and apply it at once (status, rating, quality)."""
+        _check_feedback(request)
+        async with self._db.session() as session:
+            repo = self._repository(session)
+            record = await repo.get_pattern(pattern_id)
+            if record is None:
+                raise PatternNotFoundError(f"no pattern has id {pattern_id!r}")
+            repo.add_feedback(_feedback_record("pattern", record.id, record.pattern_type, request))
+            if request.action == "accept":
+                record.feedback, record.status = "accepted", "active"
+            elif request.action == "reject":
+                record.feedback, record.status = "rejected", "rejected"
+                record.rejected_occurrences, record.rejected_confidence = record.occurrences, record.confidence
+            else:
+                record.rating = _mean_rating(record.rating, request.rating)
+            await session.flush()
+            factors = kind_factors(await repo.feedback_by_type("pattern"))
+            record.quality = pattern_quality(
+                record.confidence, record.occurrences, feedback=record.feedback, rating=record.rating,
+                kind_factor=factors.get(record.pattern_type, 1.0),
+            )
+            return pattern_dto(record)
+
+    async def synergy_feedback(self, synergy_id: str, request: FeedbackRequest) -> Synergy:
+        """Record a person's word on a synergy; a rejected one is not suggested again unless it gets much stronger."""
+        _check_feedback(request)
+        async with self._db.session() as session:
+            repo = self._repository(session)
+            record = await repo.get_synergy(synergy_id)
+            if record is None:
+                raise SynergyNotFoundError(f"no synergy has id {synergy_id!r}")
+            repo.add_feedback(_feedback_record("synergy", record.id, record.synergy_type, request))
+            if request.action == "accept":
+                record.feedback, record.status = "accepted", "active"
+            elif request.action == "reject":
+                record.feedback, record.status, record.rejected_score = "rejected", "rejected", record.score
+            else:
+                record.rating = _mean_rating(record.rating, request.rating)
+            return synergy_dto(record)
+
     async def start_analysis(self, request: AnalysisRequest, *, trigger: str = "manual") -> AnalysisRun:
         """Store a queued run and start it in the background; runs execute one at a time."""
-        start, end = resolve_window(request, newest_event=None, now=utcnow(), default_days=self._default_days)
+        newest = await self._store.newest_event_time() if self._store is not None else None
+        start, end = resolve_window(request, newest_event=newest, now=utcnow(), default_days=self._default_days)
         record = AnalysisRunRecord(
             id=uuid.uuid4().hex,
             status="queued",
@@ -180,13 +282,12 @@ class PatternService:
             requested_at=utcnow(),
             errors=[],
             timings={},
+            report={},
         )
         async with self._db.session() as session:
             await self._repository(session).add_run(record)
         run = run_dto(record)
-        task = asyncio.create_task(self.execute_run(run.id), name=f"analysis-{run.id}")
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._spawn(run.id)
         return run
 
     async def get_analysis_run(self, run_id: str) -> AnalysisRun:
@@ -205,38 +306,31 @@ class PatternService:
         return AnalysisRunPage(items=items, total=total, limit=limit, offset=offset)
 
     async def execute_run(self, run_id: str) -> AnalysisRun:
-        """Run one queued analysis to completion, recording timings and errors."""
+        """Run one queued analysis: wait for the lease, claim the run, analyse, record, notify.
+
+        Only one analysis runs at a time across every process sharing the database (a lease row that
+        the holder renews while it works); a run another process claimed first is left to it.
+        """
         async with self._run_lock:
-            began = time.perf_counter()
-            async with self._db.session() as session:
-                record = await self._repository(session).get_run(run_id)
+            holder = f"{self._holder}:{run_id}"
+            if not await self._wait_for_lease(holder, run_id):
+                return await self.get_analysis_run(run_id)
+            renewal = asyncio.create_task(self._renew_lease(holder), name=f"lease-{run_id}")
+            try:
+                async with self._db.session() as session:
+                    repo = self._repository(session)
+                    claimed = await repo.claim_run(run_id, utcnow())
+                    record = await repo.get_run(run_id)
                 if record is None:
                     raise AnalysisRunNotFoundError(f"no analysis run has id {run_id!r}")
-                record.status = "running"
-                record.started_at = utcnow()
-            errors: list[str] = []
-            timings: dict[str, float] = {}
-            patterns = synergies = 0
-            for name, detector in self.detectors():
-                step = time.perf_counter()
-                try:
-                    found = await detector()
-                    patterns += found
-                except Exception as exc:  # one failing detector is reported; the others still run
-                    log.exception("detector %s failed in run %s", name, run_id)
-                    errors.append(f"{name}: {type(exc).__name__}: {exc}")
-                timings[name] = round(time.perf_counter() - step, 4)
-            timings["total"] = round(time.perf_counter() - began, 4)
-            async with self._db.session() as session:
-                record = await self._repository(session).get_run(run_id)
-                assert record is not None
-                record.status = "completed"
-                record.finished_at = utcnow()
-                record.patterns_detected = patterns
-                record.synergies_detected = synergies
-                record.errors = errors
-                record.timings = timings
-                run = run_dto(record)
+                if not claimed:
+                    return run_dto(record)
+                run = await self._analyse(record)
+            finally:
+                renewal.cancel()
+                with suppress(asyncio.CancelledError):
+                    await renewal
+                await self._release_lease(holder)
         if self._notify is not None:
             try:
                 await self._notify(run)
@@ -244,23 +338,113 @@ class PatternService:
                 log.exception("could not send the completion notice of run %s", run_id)
         return run
 
-    def detectors(self) -> Sequence[tuple[str, Callable[[], Awaitable[int]]]]:
-        """The detectors an analysis runs, by name; none are installed in this version."""
-        return ()
+    async def _analyse(self, record: AnalysisRunRecord) -> AnalysisRun:
+        began = time.perf_counter()
+        status, errors, timings, report = "completed", [], {}, {}
+        patterns = synergies = 0
+        if self._pipeline is None:
+            errors.append("no analysis pipeline is configured in this process")
+            status = "failed"
+        else:
+            try:
+                assert record.window_start is not None and record.window_end is not None
+                outcome = await self._pipeline.run(record.id, record.window_start, record.window_end, utcnow())
+                patterns, synergies = outcome.patterns, outcome.synergies
+                errors, timings, report = outcome.errors, outcome.timings, outcome.report
+            except Exception as exc:  # the run fails with its reason; the process goes on
+                log.exception("analysis %s failed", record.id)
+                status = "failed"
+                errors = [f"{type(exc).__name__}: {exc}"]
+                timings = {"total": round(time.perf_counter() - began, 4)}
+        async with self._db.session() as session:
+            stored = await self._repository(session).get_run(record.id)
+            assert stored is not None
+            stored.status = status
+            stored.finished_at = utcnow()
+            stored.patterns_detected = patterns
+            stored.synergies_detected = synergies
+            stored.errors = errors
+            stored.timings = timings
+            stored.report = report
+            return run_dto(stored)
+
+    async def _wait_for_lease(self, holder: str, run_id: str) -> bool:
+        deadline = time.monotonic() + self._lease_wait_seconds
+        while True:
+            if await self._try_lease(holder):
+                return True
+            if time.monotonic() >= deadline:
+                async with self._db.session() as session:
+                    repo = self._repository(session)
+                    lease = await repo.lease_holder(LEASE_NAME)
+                    record = await repo.get_run(run_id)
+                    if record is not None and record.status == "queued":
+                        record.status = "failed"
+                        record.finished_at = utcnow()
+                        who = lease.holder if lease else "another process"
+                        record.errors = [f"another analysis ({who}) held the lease for over "
+                                         f"{self._lease_wait_seconds:g} s"]
+                return False
+            await asyncio.sleep(LEASE_POLL_SECONDS)
+
+    async def _try_lease(self, holder: str) -> bool:
+        now = utcnow()
+        try:
+            async with self._db.session() as session:
+                return await self._repository(session).acquire_lease(
+                    LEASE_NAME, holder, now, now + timedelta(seconds=LEASE_TTL_SECONDS)
+                )
+        except IntegrityError:  # another process inserted the lease row at the same moment
+            return False
+
+    async def _renew_lease(self, holder: str) -> None:
+        while True:
+            await asyncio.sleep(LEASE_TTL_SECONDS / 3)
+            try:
+                await self._try_lease(holder)
+            except Exception:  # the next renewal tries again; the lease lasts LEASE_TTL_SECONDS
+                log.warning("could not renew the analysis lease", exc_info=True)
+
+    async def _release_lease(self, holder: str) -> None:
+        try:
+            async with self._db.session() as session:
+                await self._repository(session).release_lease(LEASE_NAME, holder)
+        except Exception:  # it expires on its own
+            log.warning("could not release the analysis lease", exc_info=True)
 
     async def recover_unfinished_runs(self) -> int:
-        """Mark runs a stopped process left queued or running as failed (called at start-up)."""
-        async with self._db.session() as session:
-            count = await self._repository(session).fail_unfinished_runs(
-                "the process running this analysis stopped before it finished", utcnow()
-            )
-        if count:
-            log.warning("marked %d unfinished analysis run(s) as failed", count)
-        return count
+        """At start-up: fail runs a stopped process left running, and take up runs still queued.
 
-    async def close(self) -> None:
-        """Cancel analyses still running; they are marked failed at the next start."""
-        for task in list(self._tasks):
+        A run is left `running` only by a process that stopped mid-way when no valid lease covers it; queued
+        runs lose nothing: this process runs them (a claim makes sure only one process does).
+        """
+        now = utcnow()
+        async with self._db.session() as session:
+            repo = self._repository(session)
+            lease = await repo.lease_holder(LEASE_NAME)
+            failed = 0
+            if lease is None or lease.expires_at <= now:
+                failed = await repo.fail_running_runs(
+                    "the process running this analysis stopped before it finished", now
+                )
+            queued = await repo.queued_run_ids()
+        if failed:
+            log.warning("marked %d unfinished analysis run(s) as failed", failed)
+        for run_id in queued:
+            self._spawn(run_id)
+        return failed
+
+    def _spawn(self, run_id: str) -> None:
+        task = asyncio.create_task(self.execute_run(run_id), name=f"analysis-{run_id}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self, grace_seconds: float = CLOSE_GRACE_SECONDS) -> None:
+        """Let analyses finish for a moment, then cancel the rest; those are marked failed at the next start."""
+        tasks = list(self._tasks)
+        if not tasks:
+            return
+        _done, pending = await asyncio.wait(tasks, timeout=grace_seconds)
+        for task in pending:
             task.cancel()
-        if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)

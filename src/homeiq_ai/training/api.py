@@ -20,6 +20,9 @@ __all__ = [
     "InvalidFilterError",
     "InvalidSyntheticHomeError",
     "ModelInfo",
+    "ModelUnavailableError",
+    "PairScoreRequest",
+    "PairScores",
     "RunStatus",
     "SyntheticHome",
     "SyntheticHomeRequest",
@@ -135,6 +138,20 @@ class SyntheticHome(msgspec.Struct, kw_only=True):
     seconds: float = 0.0
 
 
+class PairScoreRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Entity pairs (trigger, response) to score with a type's active model."""
+
+    pairs: Annotated[list[tuple[str, str]], msgspec.Meta(max_length=10_000)]
+
+
+class PairScores(msgspec.Struct, kw_only=True):
+    """One score per pair, in the order asked, from the named model."""
+
+    model_id: str
+    version: str
+    scores: list[float]
+
+
 class TrainingError(Exception):
     """Base of the training module's declared errors; `code` and `http_status` travel over HTTP."""
 
@@ -181,6 +198,13 @@ class InvalidSyntheticHomeError(TrainingError):
     http_status = 400
 
 
+class ModelUnavailableError(TrainingError):
+    """The active model of a type exists but cannot score in this process."""
+
+    code = "model_unavailable"
+    http_status = 503
+
+
 class InvalidFilterError(TrainingError):
     """A list filter has a value that cannot match anything."""
 
@@ -197,6 +221,7 @@ ERRORS_BY_CODE: dict[str, type[TrainingError]] = {
         ActiveModelNotFoundError,
         InvalidFilterError,
         InvalidSyntheticHomeError,
+        ModelUnavailableError,
     )
 }
 
@@ -214,6 +239,11 @@ class TrainingApi(Protocol):
 
     async def start_run(self, training_type: str, request: TrainingRequest) -> TrainingRun:
         """Queue a training run; raises UnknownTrainingTypeError, TrainingAlreadyRunningError."""
+        ...
+
+    async def score_pairs(self, model_type: str, pairs: list[tuple[str, str]]) -> list[float]:
+        """Scores of entity pairs by the type's active model; raises ActiveModelNotFoundError or
+        ModelUnavailableError."""
         ...
 
     async def get_active_model(self, model_type: str) -> ModelInfo | None:

@@ -11,6 +11,8 @@ from homeiq_ai.training.api import (
     ERRORS_BY_CODE,
     ActiveModelNotFoundError,
     ModelInfo,
+    PairScoreRequest,
+    PairScores,
     TrainingRequest,
     TrainingRun,
     TrainingRunPage,
@@ -66,6 +68,18 @@ class HttpTrainingApi:
             )
         except ActiveModelNotFoundError:
             return None
+
+    async def score_pairs(self, model_type: str, pairs: list[tuple[str, str]]) -> list[float]:
+        """See TrainingApi.score_pairs (idempotent: scoring changes nothing)."""
+        result = await self._client.call(
+            "POST",
+            f"/api/v1/training/models/{_segment(model_type)}/score",
+            PairScores,
+            json=PairScoreRequest(pairs=pairs),
+            errors=ERRORS_BY_CODE,
+            idempotent=True,
+        )
+        return result.scores
 
 
 def http_api(client: ServiceClient) -> HttpTrainingApi:

@@ -27,3 +27,7 @@ class LocalTrainingApi:
     async def get_active_model(self, model_type: str) -> ModelInfo | None:
         """See TrainingApi.get_active_model."""
         return await self._service.get_active_model(model_type)
+
+    async def score_pairs(self, model_type: str, pairs: list[tuple[str, str]]) -> list[float]:
+        """See TrainingApi.score_pairs."""
+        return (await self._service.score_pairs(model_type, pairs)).scores

@@ -7,11 +7,13 @@ from typing import Annotated
 from litestar import Controller, Router, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
-from litestar.status_codes import HTTP_201_CREATED, HTTP_202_ACCEPTED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from homeiq_ai.training.api import (
     ActiveModelNotFoundError,
     ModelInfo,
+    PairScoreRequest,
+    PairScores,
     SyntheticHome,
     SyntheticHomeRequest,
     TrainingRequest,
@@ -57,6 +59,11 @@ class TrainingController(Controller):
         if model is None:
             raise ActiveModelNotFoundError(f"no {model_type!r} model has been trained yet")
         return model
+
+    @post("/models/{model_type:str}/score", status_code=HTTP_200_OK, summary="Score pairs with the active model")
+    async def score_pairs(self, service: TrainingService, model_type: str, data: PairScoreRequest) -> PairScores:
+        """Scores of entity pairs by a type's active model; 404 without one, 503 when it cannot be loaded."""
+        return await service.score_pairs(model_type, [tuple(p) for p in data.pairs])
 
     @post("/{training_type:str}", status_code=HTTP_202_ACCEPTED, summary="Start a training run")
     async def start_run(

@@ -18,9 +18,12 @@ from homeiq_ai.kernel.homedata.store import HomeStore
 from homeiq_ai.training.api import (
     RUN_STATUSES,
     TRAINING_TYPES,
+    ActiveModelNotFoundError,
     InvalidFilterError,
     InvalidSyntheticHomeError,
     ModelInfo,
+    ModelUnavailableError,
+    PairScores,
     SyntheticHome,
     SyntheticHomeRequest,
     TrainingAlreadyRunningError,
@@ -42,6 +45,8 @@ log = logging.getLogger(__name__)
 
 # A trainer gets the claimed run and returns its metrics; raising fails the run with that reason.
 Trainer = Callable[[TrainingRun], Awaitable[Mapping[str, Any]]]
+# A scorer gets the active model and entity pairs and returns one score per pair.
+Scorer = Callable[[ModelInfo, list[tuple[str, str]]], Awaitable[list[float]]]
 
 STALE_RUN_REASON = "the process running this training stopped before it finished"
 
@@ -88,11 +93,14 @@ class TrainingService:
         db: Database,
         *,
         trainers: Mapping[str, Trainer] | None = None,
+        scorers: Mapping[str, Scorer] | None = None,
         repository: type[TrainingRepository] = TrainingRepository,
     ) -> None:
         self._db = db
         # No trainer ships in this version; a run of a type without one fails and says so.
         self.trainers: Mapping[str, Trainer] = dict(trainers or {})
+        # Nor a scorer: asking an active model for scores then answers model_unavailable.
+        self._scorers: Mapping[str, Scorer] = dict(scorers or {})
         self._repository = repository
 
     async def start_run(self, training_type: str, request: TrainingRequest) -> TrainingRun:
@@ -157,6 +165,24 @@ class TrainingService:
             records, total = await self._repository(session).list_runs(query)
             items = [run_dto(r) for r in records]
         return TrainingRunPage(items=items, total=total, limit=query.limit, offset=query.offset)
+
+    async def score_pairs(self, model_type: str, pairs: list[tuple[str, str]]) -> PairScores:
+        """Score entity pairs with the type's active model.
+
+        Raises:
+            ActiveModelNotFoundError: no model of that type is active.
+            ModelUnavailableError: this version has no scorer that can load the model.
+        """
+        model = await self.get_active_model(model_type)
+        if model is None:
+            raise ActiveModelNotFoundError(f"no {model_type!r} model has been trained yet")
+        scorer = self._scorers.get(model_type)
+        if scorer is None:
+            raise ModelUnavailableError(
+                f"the {model_type} model {model.version} cannot be loaded: this version has no scorer for it"
+            )
+        scores = await scorer(model, pairs)
+        return PairScores(model_id=model.id, version=model.version, scores=[float(x) for x in scores])
 
     async def get_active_model(self, model_type: str) -> ModelInfo | None:
         """The model in use for a type, or None when none has been trained."""
