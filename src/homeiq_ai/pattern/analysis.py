@@ -30,6 +30,7 @@ from homeiq_ai.pattern.matching import (
 )
 from homeiq_ai.pattern.models import PatternRecord, SynergyRecord
 from homeiq_ai.pattern.repository import PatternRepository
+from homeiq_ai.pattern.synergies.detect import candidate_pairs
 
 __all__ = ["AnalysisOutcome", "AnalysisPipeline", "DetectorFn", "SynergyFn"]
 
@@ -228,9 +229,7 @@ class AnalysisPipeline:
         pair_scores: dict[tuple[str, str], float] | None = None
         model_name: str | None = None
         if self._pair_scores is not None:
-            pairs = sorted(
-                {(c.entity_ids[0], c.entity_ids[1]) for c in candidates if c.pattern_type == "co_occurrence"}
-            )
+            pairs = candidate_pairs(entities, candidates)
             try:
                 scores, model_name = await self._pair_scores(pairs)
                 pair_scores = scores or None

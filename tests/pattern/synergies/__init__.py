@@ -1,0 +1,1 @@
+"""Tests of synergy detection: rules, scoring, chains, automation coverage and ranking quality."""
