@@ -12,8 +12,8 @@ __all__ = ["DETECTOR_FUNCTIONS", "default_detectors"]
 # name -> (module under homeiq_ai.pattern.detectors, function)
 DETECTOR_FUNCTIONS: dict[str, tuple[str, str]] = {
     "time_of_day": ("time_of_day", "detect_time_of_day"),
-    "day_type": ("day_type", "detect_day_types"),
-    "duration": ("duration", "detect_durations"),
+    "day_type": ("day_type", "detect_day_type"),
+    "duration": ("duration", "detect_duration"),
     "co_occurrence": ("co_occurrence", "detect_co_occurrences"),
     "sequence": ("sequence", "detect_sequences"),
     "anomaly": ("anomaly", "detect_anomalies"),
