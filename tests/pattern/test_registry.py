@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from pattern.homes import synthetic_frame
-
 from homeiq_ai.pattern.detectors.base import DetectorConfig, PatternCandidate
 from homeiq_ai.pattern.detectors.registry import DETECTOR_FUNCTIONS, default_detectors
+from pattern.homes import synthetic_frame
 
 
 def test_every_detector_runs_and_returns_candidates_of_its_type() -> None:
