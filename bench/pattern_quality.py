@@ -447,14 +447,9 @@ PATTERN_TYPES: dict[str, PatternType] = {
 # ----------------------------------------------------------------------------------------- frames
 
 
-def home_frame(home: GeneratedHome) -> EventFrame:
-    """The whole generated period of a home as an EventFrame (straight from its event columns)."""
-    spec, log = home.spec, home.events
-    tz = zoneinfo.ZoneInfo(spec.time_zone)
-    start = datetime(spec.start.year, spec.start.month, spec.start.day, tzinfo=tz)
-    end_day = spec.start + timedelta(days=spec.days)
-    end = datetime(end_day.year, end_day.month, end_day.day, tzinfo=tz)
-    entities = {
+def frame_entities(home: GeneratedHome) -> dict[str, EntityInfo]:
+    """What the detectors know of each entity of a generated home."""
+    return {
         e.entity_id: EntityInfo(
             entity_id=e.entity_id,
             domain=e.domain,
@@ -463,8 +458,18 @@ def home_frame(home: GeneratedHome) -> EventFrame:
             entity_category=e.entity_category,
             friendly_name=e.friendly_name,
         )
-        for e in spec.entities
+        for e in home.spec.entities
     }
+
+
+def home_frame(home: GeneratedHome) -> EventFrame:
+    """The whole generated period of a home as an EventFrame (straight from its event columns)."""
+    spec, log = home.spec, home.events
+    tz = zoneinfo.ZoneInfo(spec.time_zone)
+    start = datetime(spec.start.year, spec.start.month, spec.start.day, tzinfo=tz)
+    end_day = spec.start + timedelta(days=spec.days)
+    end = datetime(end_day.year, end_day.month, end_day.day, tzinfo=tz)
+    entities = frame_entities(home)
     return frame_from_columns(
         entity_ids=list(log.entity_ids),
         states=list(log.states),

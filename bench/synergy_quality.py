@@ -19,28 +19,22 @@ detect_synergies takes. Exit status 1 when the mean recall@2k of the default con
 from __future__ import annotations
 
 import argparse
-import importlib
 import statistics
 import sys
 import time
 from dataclasses import replace
 
-from homeiq_ai.pattern.detectors.base import DetectorConfig, EntityInfo, PatternCandidate
-from homeiq_ai.pattern.detectors.frame import frame_from_events
+from homeiq_ai.pattern.detectors.base import DetectorConfig, PatternCandidate
+from homeiq_ai.pattern.detectors.registry import default_detectors
 from homeiq_ai.pattern.synergies.detect import detect_synergies
 from homeiq_ai.training.synthetic import generate_home
+from pattern_quality import frame_entities, home_frame
 
-DETECTORS = (("co_occurrence", "detect_co_occurrences"), ("sequence", "detect_sequences"))
+DETECTORS = ("co_occurrence", "sequence")
 
 
 def _detectors() -> list:
-    out = []
-    for module, function in DETECTORS:
-        try:
-            out.append(getattr(importlib.import_module(f"homeiq_ai.pattern.detectors.{module}"), function))
-        except ImportError:
-            print(f"note: detector {module} is not installed; ranking without its evidence")
-    return out
+    return [fn for name, fn in default_detectors() if name in DETECTORS]
 
 
 def _ranks(pairs: list[tuple[str, ...]], planted: set[tuple[str, str]]) -> dict[str, float]:
@@ -80,26 +74,8 @@ def main() -> int:
     for home_type in args.home_types:
         for seed in args.seeds:
             home = generate_home(seed=seed, home_type=home_type, days=args.days)
-            spec = home.spec
-            entities = {
-                e.entity_id: EntityInfo(
-                    entity_id=e.entity_id,
-                    domain=e.domain,
-                    area_id=e.area_id,
-                    device_class=e.device_class,
-                    entity_category=e.entity_category,
-                    friendly_name=e.friendly_name,
-                )
-                for e in spec.entities
-            }
-            frame = frame_from_events(
-                home.events,
-                time_zone=spec.time_zone,
-                latitude=spec.latitude,
-                longitude=spec.longitude,
-                entities=entities,
-                holidays=home.truth.holidays,
-            )
+            entities = dict(frame_entities(home))
+            frame = home_frame(home)
             planted = {(p[0], p[2]) for p in home.truth.implied_pairs()}
             sequences = [tuple(s.entity_id for s in q.steps) for q in home.truth.sequences]
             for name, config in conditions.items():
