@@ -26,6 +26,8 @@ cat <<BANNER
     readiness:              http://$HOST:$PORT/health/ready
     the demo home:          http://$HOST:$PORT/api/v1/home/entities?domain=light
                             http://$HOST:$PORT/api/v1/home/events?entity_id=light.porch
+    find its routines:      curl -X POST http://$HOST:$PORT/api/v1/analysis/run
+                            then http://$HOST:$PORT/api/v1/patterns and /api/v1/synergies
     configuration in force: .venv/bin/homeiq-ai config
   Ctrl-C stops it.
 
