@@ -64,6 +64,8 @@ async def test_analysis_run_rejects_bad_windows(app_client: Callable[..., Any]) 
             ({"days": "many"}, "invalid_request"),
             ({"weeks": 2}, "invalid_request"),
             ({"start": "yesterday"}, "invalid_request"),
+            ({"start": "0001-01-02T00:00:00Z", "end": "0001-01-03T00:00:00Z"}, "invalid_analysis_window"),
+            ({"start": "9999-12-30T00:00:00Z"}, "invalid_analysis_window"),
         ]
         for body, code in cases:
             response = await client.post("/api/v1/analysis/run", json=body)

@@ -53,6 +53,9 @@ async def test_bad_requests_are_400(app_client: Callable[..., Any]) -> None:
         for body in ({"home_type": "castle"}, {"days": 0}, {"days": 10_000}, {"rooms": 3}, {"seed": -1}):
             body_text = assert_error(await client.post(HOMES, json=body), 400, "invalid_request")
             assert next(iter(body)) in body_text["message"]
+        for start in ("0001-01-01", "9999-12-30"):
+            far = assert_error(await client.post(HOMES, json={"start": start}), 400, "invalid_synthetic_home")
+            assert "supported range" in far["message"]
         error = assert_error(
             await client.post(HOMES, json={"time_zone": "Mars/Olympus"}), 400, "invalid_synthetic_home"
         )

@@ -21,6 +21,7 @@ __all__ = [
     "Base",
     "Database",
     "UTCDateTime",
+    "check_time_range",
     "metadata",
     "sqlite_path",
     "utcnow",
@@ -45,6 +46,17 @@ class Base(DeclarativeBase):
     """Declarative base of every ORM class; all tables share one metadata."""
 
     metadata = metadata
+
+
+# Times the project stores and computes with; beyond these, date arithmetic overflows (year 1 or 9999).
+EARLIEST_TIME = datetime(1970, 1, 2, tzinfo=UTC)
+LATEST_TIME = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def check_time_range(value: datetime, name: str = "time") -> None:
+    """Raise ValueError naming `name` when an aware time lies outside the supported range (1970-2200)."""
+    if not EARLIEST_TIME <= value <= LATEST_TIME:
+        raise ValueError(f"{name}: {value.isoformat()} is outside the supported range 1970-01-02 .. 2200-01-01")
 
 
 def utcnow() -> datetime:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 
-from homeiq_ai.kernel.db import Database, utcnow
+from homeiq_ai.kernel.db import Database, check_time_range, utcnow
 from homeiq_ai.kernel.homedata.store import HomeStore
 from homeiq_ai.pattern.analysis import AnalysisPipeline
 from homeiq_ai.pattern.api import (
@@ -136,8 +136,16 @@ def resolve_window(
     if request.start is not None and request.end is not None and request.days is not None:
         raise InvalidAnalysisWindowError("give start and end, or days, not all three")
     days = timedelta(days=request.days or default_days)
-    end = request.end or (request.start + days if request.start else (newest_event or now))
-    start = request.start or end - days
+    try:
+        for name, value in (("start", request.start), ("end", request.end)):
+            if value is not None:
+                check_time_range(value, name)
+        end = request.end or (request.start + days if request.start else (newest_event or now))
+        start = request.start or end - days
+        check_time_range(start, "start")
+        check_time_range(end, "end")
+    except (ValueError, OverflowError) as exc:
+        raise InvalidAnalysisWindowError(str(exc)) from None
     if start >= end:
         raise InvalidAnalysisWindowError(
             f"start ({start.isoformat()}) must be before end ({end.isoformat()})"

@@ -7,12 +7,13 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from homeiq_ai.kernel.db import Database, utcnow
+from homeiq_ai.kernel.db import Database, check_time_range, utcnow
 from homeiq_ai.kernel.homedata.model import Area, Device, Entity, Event, HomeInfo
 from homeiq_ai.kernel.homedata.store import HomeStore
 from homeiq_ai.training.api import (
@@ -318,6 +319,13 @@ class SyntheticHomeService:
             InvalidSyntheticHomeError: the generator rejected the values.
         """
         began = time.perf_counter()
+        if request.start is not None:
+            first = datetime(request.start.year, request.start.month, request.start.day, tzinfo=UTC)
+            try:
+                check_time_range(first, "start")
+                check_time_range(first + timedelta(days=request.days), "start + days")
+            except (ValueError, OverflowError) as exc:
+                raise InvalidSyntheticHomeError(str(exc)) from None
         try:
             home = await asyncio.to_thread(
                 generate_home,

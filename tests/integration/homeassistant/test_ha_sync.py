@@ -74,12 +74,6 @@ async def client(home_assistant: HomeAssistantInstance) -> AsyncIterator[HomeAss
         yield ha
 
 
-@pytest.fixture
-async def db(database_url: str) -> AsyncIterator[Database]:
-    """This test's database at head."""
-    database = Database(database_url)
-    yield database
-    await database.dispose()
 
 
 @pytest.fixture

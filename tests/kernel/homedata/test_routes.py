@@ -135,6 +135,7 @@ async def test_ingest_stores_and_counts_duplicates(app_client: Callable[..., Any
         (_line(minute=3, time="2026-03-01T07:03:00"), "events[3].time", "timezone"),
         (_line(minute=3, time="yesterday at noon"), "events[3].time", "datetime"),
         (_line(minute=3, time=1767250000), "events[3].time", "Expected `datetime`"),
+        (_line(minute=3, time="0001-01-01T00:00:00+05:00"), "events[3]", "outside the supported range"),
         (_line(minute=3, new_state="x" * 256), "events[3].new_state", "length <= 255"),
         (_line(minute=3, old_state="y" * 300), "events[3].old_state", "length <= 255"),
         (_line("Light.Kitchen", 3), "events[3].entity_id", "regex"),

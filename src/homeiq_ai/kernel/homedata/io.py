@@ -12,6 +12,7 @@ from typing import IO, Annotated, Any, Literal
 
 import msgspec
 
+from homeiq_ai.kernel.db import check_time_range
 from homeiq_ai.kernel.homedata.model import MAX_STATE_LENGTH, Area, Device, Entity
 from homeiq_ai.kernel.homedata.store import HomeStore, domain_of
 
@@ -66,6 +67,10 @@ class StateChange(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit
     time: AwareDatetime
     attributes: dict[str, Any] | None = None
     context_id: ContextId | None = None
+
+    def __post_init__(self) -> None:
+        # msgspec reports this with the item's path, e.g. `$.events[3]`.
+        check_time_range(self.time)
 
 
 class IngestBatch(msgspec.Struct, forbid_unknown_fields=True):

@@ -13,7 +13,7 @@ from sqlalchemy import String, and_, func, or_, select, type_coerce
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from homeiq_ai.kernel.db import Database, utcnow
+from homeiq_ai.kernel.db import Database, check_time_range, utcnow
 from homeiq_ai.kernel.homedata.model import MAX_STATE_LENGTH, Area, Device, Entity, Event, HomeInfo
 from homeiq_ai.kernel.homedata.models import (
     HomeArea,
@@ -160,6 +160,7 @@ def _text(attributes: dict[str, Any] | None, key: str, limit: int) -> str | None
 def _check_event(index: int, event: EventLike) -> None:
     if event.time.tzinfo is None or event.time.utcoffset() is None:
         raise ValueError(f"events[{index}].time: naive datetimes are not stored")
+    check_time_range(event.time, f"events[{index}].time")
     for name in ("old_state", "new_state"):
         value = getattr(event, name)
         if value is not None and len(value) > MAX_STATE_LENGTH:
