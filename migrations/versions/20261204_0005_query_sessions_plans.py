@@ -1,0 +1,23 @@
+"""query: sessions, plans and answered questions
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-04 22:45:00.000000
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+revision: str = "0005"
+down_revision: str | None = "0004"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    """Apply this revision (no schema change yet)."""
+
+
+def downgrade() -> None:
+    """Revert this revision (no schema change yet)."""
