@@ -122,6 +122,11 @@ class Settings:
     analysis_days: int = 30
     sync_interval_minutes: int = 15
     ingest_max_batch: int = 10_000
+    training_models_dir: Path | None = None
+    training_lease_seconds: int = 60
+    training_torch_threads: int = 1
+    soft_prompt_base_model: Path | None = None
+    soft_prompt_dataset: Path | None = None
     influxdb_url: str | None = None
     influxdb_token: Secret | None = None
     influxdb_org: str | None = None
@@ -289,6 +294,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(f"DATA_SOURCE: expected one of {', '.join(DATA_SOURCES)}, got {data_source!r}")
 
     port_raw = _get(env, "PORT")
+    models_dir = _get(env, "TRAINING_MODELS_DIR")
+    base_model = _get(env, "SOFT_PROMPT_BASE_MODEL")
+    prompt_dataset = _get(env, "SOFT_PROMPT_DATASET")
     return Settings(
         database_url=database_url,
         data_dir=data_dir,
@@ -319,6 +327,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         analysis_days=_int(env, "ANALYSIS_DAYS", 30, 1, 3650),
         sync_interval_minutes=_int(env, "SYNC_INTERVAL_MINUTES", 15, 1, 1440),
         ingest_max_batch=_int(env, "INGEST_MAX_BATCH", 10_000, 1, 1_000_000),
+        training_models_dir=Path(models_dir) if models_dir else data_dir / "models",
+        training_lease_seconds=_int(env, "TRAINING_LEASE_SECONDS", 60, 5, 3600),
+        training_torch_threads=_int(env, "TRAINING_TORCH_THREADS", 1, 1, 64),
+        soft_prompt_base_model=Path(base_model) if base_model else None,
+        soft_prompt_dataset=Path(prompt_dataset) if prompt_dataset else None,
         influxdb_url=_http_url(env, "INFLUXDB_URL", None),
         influxdb_token=_secret(env, "INFLUXDB_TOKEN"),
         influxdb_org=_get(env, "INFLUXDB_ORG"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from homeiq_ai.kernel.db import Base, UTCDateTime, utcnow
@@ -29,13 +29,25 @@ class TrainingRunRecord(Base):
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The lease: which worker holds the run and until when; a lease that runs out means its process died.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(128))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Live progress of a running run (epoch, loss, metrics so far), written with each heartbeat.
+    progress: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    model_version: Mapped[str | None] = mapped_column(String(64))
 
 
 class TrainingModelRecord(Base):
     """A model produced by a training run; the newest active one of a type is the one in use."""
 
     __tablename__ = "training_model"
-    __table_args__ = (Index("ix_training_model_type_created_at", "model_type", "created_at"),)
+    __table_args__ = (
+        Index("ix_training_model_type_created_at", "model_type", "created_at"),
+        UniqueConstraint("model_type", "version", name="uq_training_model_type_version"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     model_type: Mapped[str] = mapped_column(String(32))
@@ -45,3 +57,7 @@ class TrainingModelRecord(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # What the model was trained with and on: its parameters, data seeds and a hash of the data.
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    artifact_sha256: Mapped[str | None] = mapped_column(String(64))
