@@ -19,7 +19,7 @@ from homeiq_ai.kernel.homedata.source import HomeDataSource
 from homeiq_ai.kernel.homedata.store import HomeStore, LocalHomeSource
 from homeiq_ai.pattern.detectors.base import DetectorConfig, EntityInfo, EventFrame, PatternCandidate
 from homeiq_ai.pattern.detectors.frame import frame_from_events, frame_from_lists
-from homeiq_ai.pattern.detectors.noise import filter_noise
+from homeiq_ai.pattern.detectors.noise import EntityTriage, classify_entities, filter_noise, merge_reports
 from homeiq_ai.pattern.matching import (
     identity_key,
     kind_factors,
@@ -94,18 +94,32 @@ class AnalysisPipeline:
 
     async def load(self, start: datetime, end: datetime) -> tuple[EventFrame, HomeInfo, dict[str, EntityInfo]]:
         """The window's events as a frame in the home's local time, with the entities' registry data."""
+        frame, info, entities, _ = await self._load_with_triage(start, end)
+        return frame, info, entities
+
+    async def _load_with_triage(
+        self, start: datetime, end: datetime
+    ) -> tuple[EventFrame, HomeInfo, dict[str, EntityInfo], EntityTriage | None]:
         async with self._source() as source:
             return await self._load_from(source, start, end)
 
     async def _load_from(
         self, source: HomeDataSource, start: datetime, end: datetime
-    ) -> tuple[EventFrame, HomeInfo, dict[str, EntityInfo]]:
+    ) -> tuple[EventFrame, HomeInfo, dict[str, EntityInfo], EntityTriage | None]:
         info = await source.home_info()
         entities = {e.entity_id: _entity_info(e) for e in await source.entities()}
         store: HomeStore | None = source.store if isinstance(source, LocalHomeSource) else None
+        triage: EntityTriage | None = None
         if store is not None:
-            # The local store has a bulk column read, several times faster than event objects.
-            columns = await store.event_columns(start, end)
+            # Read only what is mined: the database counts each entity's changes (and, for the entities
+            # that are not dropped whole by domain, category or chattiness, their new states); only the
+            # kept entities' events are then read, as columns.
+            days = (end - start).total_seconds() / 86400.0
+            counts = await store.entity_event_counts(start, end)
+            first = classify_entities(counts, None, entities, self._config, days)
+            states = await store.entity_state_counts(start, end, first.kept)
+            triage = classify_entities(counts, states, entities, self._config, days)
+            columns = await store.event_columns(start, end, triage.kept)
             frame = await asyncio.to_thread(
                 frame_from_lists,
                 *columns,
@@ -128,13 +142,13 @@ class AnalysisPipeline:
                 longitude=info.longitude,
                 entities=entities,
             )
-        return frame, info, entities
+        return frame, info, entities, triage
 
     async def run(self, run_id: str, start: datetime, end: datetime, now: datetime) -> AnalysisOutcome:
         """Analyse [start, end) and store what was found; a failing detector is reported, the rest still store."""
         outcome = AnalysisOutcome()
         began = time.perf_counter()
-        frame, info, entities = await self.load(start, end)
+        frame, info, entities, triage = await self._load_with_triage(start, end)
         outcome.timings["load"] = round(time.perf_counter() - began, 4)
         step = time.perf_counter()
         noise = await asyncio.to_thread(filter_noise, frame, self._config)
@@ -144,10 +158,12 @@ class AnalysisPipeline:
             {
                 "time_zone": info.time_zone,
                 "home_source": info.source,
-                "events_loaded": len(frame),
+                "events_loaded": triage.total_events if triage is not None else len(frame),
+                "events_read": len(frame),
                 "events_mined": len(mined),
-                "entities": len(frame.entity_ids),
-                "noise": noise.summary(),
+                "entities": len(frame.entity_ids) + (sum(len(v) for v in triage.dropped_entities.values())
+                                                     if triage is not None else 0),
+                "noise": merge_reports(triage, noise) if triage is not None else noise.summary(),
             }
         )
 

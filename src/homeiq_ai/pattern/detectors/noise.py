@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from homeiq_ai.pattern.detectors.base import DetectorConfig, EventFrame
+from homeiq_ai.pattern.detectors.base import DetectorConfig, EntityInfo, EventFrame
 
 __all__ = [
     "DROP_REASONS",
+    "EntityTriage",
     "NoiseReport",
+    "classify_entities",
     "filter_noise",
+    "merge_reports",
     "numeric_states",
     "select_events",
 ]
@@ -131,6 +134,90 @@ def filter_noise(frame: EventFrame, config: DetectorConfig) -> NoiseReport:
         dropped_events=dropped_events,
         dropped_entities=dropped_entities,
     )
+
+
+@dataclass(slots=True)
+class EntityTriage:
+    """Which entities an analysis reads, decided from per-entity aggregates before any event is loaded.
+
+    `kept` are the entities whose events are worth reading; `dropped_events` / `dropped_entities` say,
+    per reason of DROP_REASONS, how many events and which entities were left unread.
+    """
+
+    kept: list[str]
+    total_events: int
+    dropped_events: dict[str, int] = field(default_factory=dict)
+    dropped_entities: dict[str, list[str]] = field(default_factory=dict)
+
+
+def classify_entities(
+    counts: dict[str, int],
+    state_counts: dict[str, dict[str | None, int]] | None,
+    entities: dict[str, EntityInfo],
+    config: DetectorConfig,
+    window_days: float,
+) -> EntityTriage:
+    """Drop whole entities from the counts the database computed, with the same rules as `filter_noise`.
+
+    Ignored domains and categories, chatty entities (more than `config.chatty_events_per_day` changes a
+    day) and measurements (most of their non-ignored new states are numbers) are left out; only the
+    others' events need to be read.
+
+    Args:
+        counts: Changes per entity in the window.
+        state_counts: Per entity, changes per new state. None: only the domain, category and chatty
+            rules apply, and `kept` lists the entities whose state counts the numeric rule needs (so a
+            chatty sensor's thousands of states are never counted).
+        entities: Registry data per entity (domain, category).
+        config: Thresholds and ignored domains, categories and states.
+        window_days: Length of the window in days.
+
+    Returns:
+        The EntityTriage.
+    """
+    reasons: dict[str, list[str]] = {r: [] for r in DROP_REASONS[:4]}
+    survivors: list[str] = []
+    for entity_id in sorted(counts):
+        info = entities.get(entity_id)
+        domain = info.domain if info is not None else entity_id.split(".", 1)[0]
+        if domain in config.ignore_domains:
+            reasons["ignored_domain"].append(entity_id)
+        elif info is not None and info.entity_category in config.ignore_entity_categories:
+            reasons["ignored_category"].append(entity_id)
+        elif counts[entity_id] / max(window_days, 1e-9) > config.chatty_events_per_day:
+            reasons["chatty_entity"].append(entity_id)
+        else:
+            survivors.append(entity_id)
+    kept: list[str] = []
+    for entity_id in survivors:
+        if state_counts is None:
+            kept.append(entity_id)
+            continue
+        states = state_counts.get(entity_id, {})
+        real = {s: n for s, n in states.items() if s is not None and s not in config.ignore_states}
+        numeric = sum(n for s, n in real.items() if _NUMBER.fullmatch(s.strip()) is not None)
+        if numeric > 0 and numeric > _NUMERIC_ENTITY_SHARE * sum(real.values()):
+            reasons["numeric_entity"].append(entity_id)
+        else:
+            kept.append(entity_id)
+    return EntityTriage(
+        kept=kept,
+        total_events=int(sum(counts.values())),
+        dropped_events={r: int(sum(counts[e] for e in ids)) for r, ids in reasons.items()},
+        dropped_entities=reasons,
+    )
+
+
+def merge_reports(triage: EntityTriage, report: NoiseReport) -> dict[str, object]:
+    """One run-report summary of what the triage left unread and what the frame's filter dropped."""
+    summary = report.summary()
+    events = dict(summary["dropped_events"])  # type: ignore[arg-type]
+    ents = dict(summary["dropped_entities"])  # type: ignore[arg-type]
+    for reason, n in triage.dropped_events.items():
+        events[reason] = events.get(reason, 0) + n
+        ents[reason] = sorted([*ents.get(reason, []), *triage.dropped_entities.get(reason, [])])
+    return {"kept_events": report.kept_events, "dropped_events": events, "dropped_entities": ents,
+            "entities_read": len(triage.kept)}
 
 
 def select_events(frame: EventFrame, config: DetectorConfig) -> np.ndarray:
