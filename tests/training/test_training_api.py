@@ -19,6 +19,7 @@ from homeiq_ai.kernel.service_client import ServiceClients
 from homeiq_ai.settings import Settings
 from homeiq_ai.training.api import (
     TRAINING_TYPES,
+    InvalidTrainingParamsError,
     ModelInfo,
     TrainingAlreadyRunningError,
     TrainingRequest,
@@ -74,10 +75,10 @@ async def test_start_run_without_a_body_uses_no_params(app_client: Callable[...,
         assert response.json()["params"] == {}
 
 
-async def test_unknown_training_type_is_400_naming_the_allowed_ones(app_client: Callable[..., Any]) -> None:
-    """An unknown type answers 400 `unknown_training_type` listing every allowed type."""
+async def test_unknown_training_type_is_404_naming_the_known_ones(app_client: Callable[..., Any]) -> None:
+    """An unknown type answers 404 `unknown_training_type` listing every known type."""
     async with app_client(["training"]) as client:
-        body = assert_error(await client.post("/api/v1/training/deep_magic"), 400, "unknown_training_type")
+        body = assert_error(await client.post("/api/v1/training/deep_magic"), 404, "unknown_training_type")
         assert "deep_magic" in body["message"]
         for name in TRAINING_TYPES:
             assert name in body["message"]
@@ -152,7 +153,8 @@ async def test_run_lifecycle_on_both_databases(
             again = await _start(client, "soft_prompt")
             async with database.session() as session:
                 stmt = update(TrainingRunRecord).where(TrainingRunRecord.id == again["id"])
-                await session.execute(stmt.values(status="running"))
+                # A worker that claimed it for the second time died (no live lease).
+                await session.execute(stmt.values(status="running", attempts=2))
         async with app_client(["training"], settings) as client:
             page = (await client.get(RUNS, params={"training_type": "soft_prompt"})).json()
             assert [(r["id"], r["status"]) for r in page["items"]] == [
@@ -216,7 +218,7 @@ async def test_list_runs_newest_first_with_paging_and_filters(
         ({"offset": -1}, "invalid_request", "offset"),
         ({"limit": "many"}, "invalid_request", "limit"),
         ({"status": "sleeping"}, "invalid_filter", "status"),
-        ({"training_type": "deep_magic"}, "unknown_training_type", "deep_magic"),
+        ({"training_type": "deep_magic"}, "invalid_filter", "deep_magic"),
     ],
 )
 async def test_bad_list_parameters_are_400(
@@ -290,7 +292,7 @@ async def test_installed_trainer_completes_the_run_with_its_metrics(db: Database
     """A registered trainer gets the running run; what it returns becomes the run's metrics."""
     seen: list[TrainingRun] = []
 
-    async def trainer(run: TrainingRun) -> dict[str, Any]:
+    async def trainer(run: TrainingRun, _control: Any) -> dict[str, Any]:
         seen.append(run)
         return {"loss": 0.25, "epochs": run.params["epochs"]}
 
@@ -305,7 +307,7 @@ async def test_installed_trainer_completes_the_run_with_its_metrics(db: Database
 async def test_failing_trainer_fails_the_run_with_itsassert_error(db: Database) -> None:
     """A trainer that raises fails its run with the exception as the reason; the worker survives."""
 
-    async def trainer(_run: TrainingRun) -> dict[str, Any]:
+    async def trainer(_run: TrainingRun, _control: Any) -> dict[str, Any]:
         raise RuntimeError("out of memory")
 
     service = TrainingService(db, trainers={"soft_prompt": trainer})
@@ -316,19 +318,28 @@ async def test_failing_trainer_fails_the_run_with_itsassert_error(db: Database) 
     await service.start_run("soft_prompt", TrainingRequest())
 
 
-async def test_start_up_fails_runs_left_running_by_a_dead_process(
+async def test_start_up_requeues_then_fails_runs_left_running_by_a_dead_process(
     app_client: Callable[..., Any], db: Database
 ) -> None:
-    """At start-up a run left `running` is marked failed with the reason; a queued one stays queued."""
+    """At start-up a run whose lease ran out is requeued once, failed the second time; a queued one stays."""
     async with app_client(["training"]) as client:
         running = await _start(client, "gnn_synergy")
         queued = await _start(client, "home_type")
-    async with db.session() as session:
-        await session.execute(
-            update(TrainingRunRecord)
-            .where(TrainingRunRecord.id == running["id"])
-            .values(status="running", started_at=utcnow())
-        )
+    async def die(attempts: int) -> None:
+        async with db.session() as session:
+            await session.execute(
+                update(TrainingRunRecord)
+                .where(TrainingRunRecord.id == running["id"])
+                .values(status="running", started_at=utcnow(), attempts=attempts, lease_owner="dead:1",
+                        lease_expires_at=utcnow() - timedelta(seconds=1))
+            )
+
+    await die(1)
+    async with app_client(["training"]) as client:
+        requeued = (await client.get(f"{RUNS}/{running['id']}")).json()
+        assert requeued["status"] == "queued", "the first death requeues the run once"
+        assert "requeued" in requeued["error"]
+    await die(2)
     async with app_client(["training"]) as client:
         stale = (await client.get(f"{RUNS}/{running['id']}")).json()
         assert stale["status"] == "failed"
@@ -398,7 +409,9 @@ async def test_http_api_behaves_like_the_local_one(app_client: Callable[..., Any
         try:
             http = HttpTrainingApi(services.service("training"))
             local = client.app.state.local_apis["training"]
-            run = await http.start_run("home_type", TrainingRequest(params={"a": 1}))
+            run = await http.start_run("home_type", TrainingRequest(params={"epochs": 1}))
+            with pytest.raises(InvalidTrainingParamsError):
+                await http.start_run("gnn_synergy", TrainingRequest(params={"a": 1}))
             assert run == await local.get_run(run.id) == await http.get_run(run.id)
             page = await http.list_runs(TrainingRunQuery(training_type="home_type"))
             assert page == await local.list_runs(TrainingRunQuery(training_type="home_type"))

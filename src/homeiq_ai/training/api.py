@@ -16,10 +16,15 @@ __all__ = [
     "HOME_TYPES",
     "RUN_STATUSES",
     "TRAINING_TYPES",
+    "ActivateModelRequest",
     "ActiveModelNotFoundError",
+    "HomeTypePrediction",
     "InvalidFilterError",
     "InvalidSyntheticHomeError",
+    "InvalidTrainingParamsError",
     "ModelInfo",
+    "ModelList",
+    "ModelNotFoundError",
     "ModelUnavailableError",
     "PairScoreRequest",
     "PairScores",
@@ -31,6 +36,7 @@ __all__ = [
     "TrainingError",
     "TrainingRequest",
     "TrainingRun",
+    "TrainingRunFinishedError",
     "TrainingRunNotFoundError",
     "TrainingRunPage",
     "TrainingRunQuery",
@@ -60,6 +66,14 @@ class TrainingRun(msgspec.Struct, kw_only=True):
     requested_at: datetime
     started_at: datetime | None = None
     finished_at: datetime | None = None
+    # Live while running: epoch, epochs, loss, metrics so far; the last report once the run has ended.
+    progress: dict[str, Any] = msgspec.field(default_factory=dict)
+    # Seconds spent queued and running (running: so far).
+    timings: dict[str, float] = msgspec.field(default_factory=dict)
+    attempts: int = 0
+    cancel_requested: bool = False
+    heartbeat_at: datetime | None = None
+    model_version: str | None = None
 
 
 class TrainingRunPage(msgspec.Struct, kw_only=True):
@@ -81,13 +95,46 @@ class TrainingRunQuery(msgspec.Struct, kw_only=True):
 
 
 class ModelInfo(msgspec.Struct, kw_only=True):
-    """A trained model that is in use for its type."""
+    """A trained model: its held-out metrics, what it was trained with and on, and whether it can be used.
+
+    `data` holds the data seeds and a hash of the training data; `available` is False (with the reason)
+    when its file is missing or does not match its checksum.
+    """
 
     id: str
     model_type: str
     version: str
     created_at: datetime
     metrics: dict[str, Any] = msgspec.field(default_factory=dict)
+    active: bool = True
+    available: bool = True
+    unavailable_reason: str | None = None
+    run_id: str | None = None
+    params: dict[str, Any] = msgspec.field(default_factory=dict)
+    data: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class ModelList(msgspec.Struct, kw_only=True):
+    """Every stored model of the asked types, newest first."""
+
+    items: list[ModelInfo]
+    total: int
+
+
+class ActivateModelRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Which stored version of a type to put in use."""
+
+    version: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+
+
+class HomeTypePrediction(msgspec.Struct, kw_only=True):
+    """The home type the active classifier sees in the stored home, with its confidence (0..1)."""
+
+    home_type: str
+    confidence: float
+    probabilities: dict[str, float]
+    model_id: str
+    version: str
 
 
 HOME_TYPES = ("studio", "apartment", "townhouse", "bungalow", "single_family", "multi_storey")
@@ -164,10 +211,31 @@ class TrainingError(Exception):
 
 
 class UnknownTrainingTypeError(TrainingError):
-    """The training type is not one of TRAINING_TYPES."""
+    """The training type is not one of TRAINING_TYPES (the message lists them)."""
 
     code = "unknown_training_type"
+    http_status = 404
+
+
+class InvalidTrainingParamsError(TrainingError):
+    """A run's params name an option its trainer does not know, or a value out of range."""
+
+    code = "invalid_training_params"
     http_status = 400
+
+
+class TrainingRunFinishedError(TrainingError):
+    """The run has already ended, so it cannot be cancelled."""
+
+    code = "training_run_finished"
+    http_status = 409
+
+
+class ModelNotFoundError(TrainingError):
+    """No stored model of that type has that version."""
+
+    code = "model_not_found"
+    http_status = 404
 
 
 class TrainingAlreadyRunningError(TrainingError):
@@ -216,6 +284,9 @@ ERRORS_BY_CODE: dict[str, type[TrainingError]] = {
     cls.code: cls
     for cls in (
         UnknownTrainingTypeError,
+        InvalidTrainingParamsError,
+        TrainingRunFinishedError,
+        ModelNotFoundError,
         TrainingAlreadyRunningError,
         TrainingRunNotFoundError,
         ActiveModelNotFoundError,
@@ -238,7 +309,26 @@ class TrainingApi(Protocol):
         ...
 
     async def start_run(self, training_type: str, request: TrainingRequest) -> TrainingRun:
-        """Queue a training run; raises UnknownTrainingTypeError, TrainingAlreadyRunningError."""
+        """Queue a training run; raises UnknownTrainingTypeError, InvalidTrainingParamsError,
+        TrainingAlreadyRunningError."""
+        ...
+
+    async def cancel_run(self, run_id: str) -> TrainingRun:
+        """Cancel a queued run at once, or ask a running one to stop; raises TrainingRunNotFoundError,
+        TrainingRunFinishedError."""
+        ...
+
+    async def list_models(self, model_type: str | None = None) -> ModelList:
+        """Stored models, newest first, with their availability; raises UnknownTrainingTypeError."""
+        ...
+
+    async def activate_model(self, model_type: str, version: str) -> ModelInfo:
+        """Put a stored version in use for its type; raises ModelNotFoundError, ModelUnavailableError."""
+        ...
+
+    async def predict_home_type(self) -> HomeTypePrediction:
+        """The stored home's type by the active home_type model; raises ActiveModelNotFoundError,
+        ModelUnavailableError."""
         ...
 
     async def score_pairs(self, model_type: str, pairs: list[tuple[str, str]]) -> list[float]:

@@ -9,8 +9,11 @@ import msgspec
 from homeiq_ai.kernel.service_client import ServiceClient
 from homeiq_ai.training.api import (
     ERRORS_BY_CODE,
+    ActivateModelRequest,
     ActiveModelNotFoundError,
+    HomeTypePrediction,
     ModelInfo,
+    ModelList,
     PairScoreRequest,
     PairScores,
     TrainingRequest,
@@ -80,6 +83,36 @@ class HttpTrainingApi:
             idempotent=True,
         )
         return result.scores
+
+    async def cancel_run(self, run_id: str) -> TrainingRun:
+        """See TrainingApi.cancel_run."""
+        return await self._client.call(
+            "POST", f"/api/v1/training/runs/{_segment(run_id)}/cancel", TrainingRun, errors=ERRORS_BY_CODE
+        )
+
+    async def list_models(self, model_type: str | None = None) -> ModelList:
+        """See TrainingApi.list_models."""
+        params = {"model_type": model_type} if model_type is not None else {}
+        return await self._client.call(
+            "GET", "/api/v1/training/models", ModelList, params=params, errors=ERRORS_BY_CODE
+        )
+
+    async def activate_model(self, model_type: str, version: str) -> ModelInfo:
+        """See TrainingApi.activate_model (idempotent: activating twice changes nothing more)."""
+        return await self._client.call(
+            "POST",
+            f"/api/v1/training/models/{_segment(model_type)}/activate",
+            ModelInfo,
+            json=ActivateModelRequest(version=version),
+            errors=ERRORS_BY_CODE,
+            idempotent=True,
+        )
+
+    async def predict_home_type(self) -> HomeTypePrediction:
+        """See TrainingApi.predict_home_type."""
+        return await self._client.call(
+            "GET", "/api/v1/training/predictions/home_type", HomeTypePrediction, errors=ERRORS_BY_CODE
+        )
 
 
 def http_api(client: ServiceClient) -> HttpTrainingApi:

@@ -2,20 +2,47 @@
 
 from __future__ import annotations
 
+from homeiq_ai.kernel.homedata.store import HomeStore
 from homeiq_ai.kernel.modules import ModuleContext, ModuleSpec
 from homeiq_ai.training.facade import LocalTrainingApi
 from homeiq_ai.training.jobs import run_worker_job
+from homeiq_ai.training.ml.registry import ModelFiles
+from homeiq_ai.training.ml.runtime import MlRuntime
 from homeiq_ai.training.routes import build_router
 from homeiq_ai.training.service import SyntheticHomeService, TrainingService
 
 
 def _service(ctx: ModuleContext) -> TrainingService:
     """The one service of this process, shared by the router, the api facade and the worker."""
-    return ctx.singleton("training.service", lambda: TrainingService(ctx.db))
+    return ctx.singleton("training.service", lambda: _build_service(ctx))
+
+
+def _build_service(ctx: ModuleContext) -> TrainingService:
+    settings = ctx.settings
+    models_dir = settings.training_models_dir or settings.data_dir / "models"
+    runtime = MlRuntime(
+        HomeStore(ctx.db),
+        ModelFiles(models_dir),
+        threads=settings.training_torch_threads,
+        history_days=settings.analysis_days,
+    )
+    return TrainingService(
+        ctx.db,
+        trainers=runtime.trainers(),
+        validators=runtime.validators(),
+        scorers={"gnn_synergy": runtime.score_gnn},
+        home_type_predictor=runtime.predict_home_type,
+        models_dir=models_dir,
+        lease_seconds=settings.training_lease_seconds,
+    )
 
 
 async def _startup(ctx: ModuleContext) -> None:
     await _service(ctx).recover_stale_runs()
+
+
+async def _shutdown(ctx: ModuleContext) -> None:
+    await _service(ctx).close()
 
 
 spec = ModuleSpec(
@@ -25,4 +52,5 @@ spec = ModuleSpec(
     build_local_api=lambda ctx: LocalTrainingApi(_service(ctx)),
     build_jobs=lambda ctx: [run_worker_job(_service(ctx))],
     on_startup=_startup,
+    on_shutdown=_shutdown,
 )

@@ -10,8 +10,11 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from homeiq_ai.training.api import (
+    ActivateModelRequest,
     ActiveModelNotFoundError,
+    HomeTypePrediction,
     ModelInfo,
+    ModelList,
     PairScoreRequest,
     PairScores,
     SyntheticHome,
@@ -52,6 +55,31 @@ class TrainingController(Controller):
         """Status (queued, running, completed, failed, cancelled), params, metrics and error of one run."""
         return await service.get_run(run_id)
 
+    @post("/runs/{run_id:str}/cancel", status_code=HTTP_200_OK, summary="Cancel a training run")
+    async def cancel_run(self, service: TrainingService, run_id: str) -> TrainingRun:
+        """A queued run ends `cancelled` at once; a running one stops at its next epoch (no model kept).
+
+        409 `training_run_finished` when it has already ended.
+        """
+        return await service.cancel_run(run_id)
+
+    @get("/models", summary="List trained models")
+    async def list_models(self, service: TrainingService, model_type: str | None = None) -> ModelList:
+        """Every stored model, newest first: held-out metrics, params, data seeds and hash, active, available."""
+        return await service.list_models(model_type)
+
+    @post("/models/{model_type:str}/activate", status_code=HTTP_200_OK, summary="Put a model version in use")
+    async def activate_model(
+        self, service: TrainingService, model_type: str, data: ActivateModelRequest
+    ) -> ModelInfo:
+        """Switch the type's active model to `version` (e.g. back to an older one); 404 without it, 503 when broken."""
+        return await service.activate_model(model_type, data.version)
+
+    @get("/predictions/home_type", summary="The stored home's type by the active classifier")
+    async def predict_home_type(self, service: TrainingService) -> HomeTypePrediction:
+        """Predicted home type and confidence; 404 while no home_type model is active."""
+        return await service.predict_home_type()
+
     @get("/models/{model_type:str}/active", summary="The model in use for a type")
     async def get_active_model(self, service: TrainingService, model_type: str) -> ModelInfo:
         """The newest active model of a type; 404 `active_model_not_found` while none has been trained."""
@@ -69,7 +97,11 @@ class TrainingController(Controller):
     async def start_run(
         self, service: TrainingService, training_type: str, data: TrainingRequest | None = None
     ) -> TrainingRun:
-        """Queue a `gnn_synergy`, `home_type` or `soft_prompt` run; 202 with it, 409 while one is active."""
+        """Queue a `gnn_synergy`, `home_type` or `soft_prompt` run; 202 with it, 409 while one is active.
+
+        404 `unknown_training_type` (listing the known ones) for another type; 400 `invalid_training_params`
+        for params its trainer does not know or accept.
+        """
         return await service.start_run(training_type, data or TrainingRequest())
 
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import socket
+import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
@@ -20,9 +24,13 @@ from homeiq_ai.training.api import (
     RUN_STATUSES,
     TRAINING_TYPES,
     ActiveModelNotFoundError,
+    HomeTypePrediction,
     InvalidFilterError,
     InvalidSyntheticHomeError,
+    InvalidTrainingParamsError,
     ModelInfo,
+    ModelList,
+    ModelNotFoundError,
     ModelUnavailableError,
     PairScores,
     SyntheticHome,
@@ -30,11 +38,14 @@ from homeiq_ai.training.api import (
     TrainingAlreadyRunningError,
     TrainingRequest,
     TrainingRun,
+    TrainingRunFinishedError,
     TrainingRunNotFoundError,
     TrainingRunPage,
     TrainingRunQuery,
     UnknownTrainingTypeError,
 )
+from homeiq_ai.training.ml.control import RunCancelledError, RunControl, TrainingResult
+from homeiq_ai.training.ml.registry import ModelFiles
 from homeiq_ai.training.models import TrainingModelRecord, TrainingRunRecord
 from homeiq_ai.training.repository import TrainingRepository
 from homeiq_ai.training.synthetic import spec as synthetic_spec
@@ -44,16 +55,37 @@ from homeiq_ai.training.synthetic.spec import GeneratedHome
 
 log = logging.getLogger(__name__)
 
-# A trainer gets the claimed run and returns its metrics; raising fails the run with that reason.
-Trainer = Callable[[TrainingRun], Awaitable[Mapping[str, Any]]]
-# A scorer gets the active model and entity pairs and returns one score per pair.
-Scorer = Callable[[ModelInfo, list[tuple[str, str]]], Awaitable[list[float]]]
+# A trainer gets the claimed run and its control (progress, cancel, scratch folder) and returns its
+# metrics or a TrainingResult with the model to store; raising fails the run with that reason.
+Trainer = Callable[[TrainingRun, RunControl], Awaitable[Mapping[str, Any] | TrainingResult]]
+# A scorer gets the active model, its file and entity pairs, and returns one score per pair.
+Scorer = Callable[[ModelInfo, str, list[tuple[str, str]]], Awaitable[list[float]]]
+# A home-type predictor gets the active model and its file and answers for the stored home.
+HomeTypePredictor = Callable[[ModelInfo, str], Awaitable[HomeTypePrediction]]
+# A validator merges a run's params over its trainer's defaults; ValueError names a bad one.
+Validator = Callable[[dict[str, Any]], dict[str, Any]]
 
 STALE_RUN_REASON = "the process running this training stopped before it finished"
+REQUEUED_REASON = "attempt {attempt}: " + STALE_RUN_REASON + "; requeued"
+MAX_ATTEMPTS = 2
 
 
-def run_dto(record: TrainingRunRecord) -> TrainingRun:
+def _seconds(a: datetime | None, b: datetime | None) -> float | None:
+    if a is None or b is None:
+        return None
+    return round((b - a).total_seconds(), 3)
+
+
+def run_dto(record: TrainingRunRecord, now: datetime | None = None) -> TrainingRun:
     """Map a stored training run to its DTO."""
+    # Only spans that have ended, so that the same run reads the same twice (live: see heartbeat_at).
+    timings: dict[str, float] = {}
+    queued = _seconds(record.requested_at, record.started_at)
+    if queued is not None:
+        timings["queued_seconds"] = queued
+    running = _seconds(record.started_at, record.finished_at)
+    if running is not None:
+        timings["running_seconds"] = running
     return TrainingRun(
         id=record.id,
         training_type=record.training_type,
@@ -64,17 +96,29 @@ def run_dto(record: TrainingRunRecord) -> TrainingRun:
         requested_at=record.requested_at,
         started_at=record.started_at,
         finished_at=record.finished_at,
+        progress=dict(record.progress or {}),
+        timings=timings,
+        attempts=int(record.attempts or 0),
+        cancel_requested=bool(record.cancel_requested),
+        heartbeat_at=record.heartbeat_at,
+        model_version=record.model_version,
     )
 
 
-def model_dto(record: TrainingModelRecord) -> ModelInfo:
-    """Map a stored model to its DTO."""
+def model_dto(record: TrainingModelRecord, problem: str | None = None) -> ModelInfo:
+    """Map a stored model to its DTO; `problem` makes it unavailable with that reason."""
     return ModelInfo(
         id=record.id,
         model_type=record.model_type,
         version=record.version,
         created_at=record.created_at,
         metrics=dict(record.metrics or {}),
+        active=bool(record.active),
+        available=problem is None,
+        unavailable_reason=problem,
+        run_id=record.run_id,
+        params=dict(record.params or {}),
+        data=dict(record.data or {}),
     )
 
 
@@ -86,8 +130,30 @@ def check_training_type(training_type: str) -> None:
         )
 
 
+def _beats(new: Mapping[str, Any], old: Mapping[str, Any] | None, key: str, higher: bool) -> tuple[bool, str]:
+    """Whether the new held-out metric beats the active model's, and a sentence saying so."""
+    value = new.get(key)
+    if not isinstance(value, int | float):
+        return False, f"not activated: the run measured no {key}"
+    if old is None:
+        return True, f"activated: the first model of its type ({key} {value:.4g})"
+    previous = old.get(key)
+    if not isinstance(previous, int | float):
+        return True, f"activated: the active model has no {key} to compare ({key} {value:.4g})"
+    better = value > previous if higher else value < previous
+    sign = ">" if higher else "<"
+    if better:
+        return True, f"activated: {key} {value:.4g} {sign} {previous:.4g} of the active model"
+    return False, f"not activated: {key} {value:.4g} does not beat {previous:.4g} of the active model"
+
+
 class TrainingService:
-    """Queues training runs, one active run per type, and works the queue with the installed trainers."""
+    """Queues training runs, one active run per type, works the queue under leases, keeps the models.
+
+    Several processes may share the queue: a run is claimed by one atomic update and held by a lease
+    that its worker renews with every heartbeat (which also stores the run's progress). A run whose
+    lease ran out was left by a process that died: it is requeued once, failed the second time.
+    """
 
     def __init__(
         self,
@@ -95,23 +161,45 @@ class TrainingService:
         *,
         trainers: Mapping[str, Trainer] | None = None,
         scorers: Mapping[str, Scorer] | None = None,
+        validators: Mapping[str, Validator] | None = None,
+        home_type_predictor: HomeTypePredictor | None = None,
         repository: type[TrainingRepository] = TrainingRepository,
+        models_dir: Path | None = None,
+        lease_seconds: float = 60.0,
+        heartbeat_seconds: float | None = None,
+        worker_id: str | None = None,
     ) -> None:
         self._db = db
-        # No trainer ships in this version; a run of a type without one fails and says so.
+        # Without trainers (the bare service) a run fails and says that no trainer is installed.
         self.trainers: Mapping[str, Trainer] = dict(trainers or {})
-        # Nor a scorer: asking an active model for scores then answers model_unavailable.
+        # Without a scorer, asking an active model for scores answers model_unavailable.
         self._scorers: Mapping[str, Scorer] = dict(scorers or {})
+        self._validators: Mapping[str, Validator] = dict(validators or {})
+        self._predictor = home_type_predictor
         self._repository = repository
+        self.files = ModelFiles(models_dir or Path(tempfile.gettempdir()) / "homeiq-models")
+        self.lease_seconds = float(lease_seconds)
+        self.heartbeat_seconds = heartbeat_seconds or min(2.0, self.lease_seconds / 3.0)
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._running: dict[str, RunControl] = {}
+
+    # --- runs -------------------------------------------------------------------------------------
 
     async def start_run(self, training_type: str, request: TrainingRequest) -> TrainingRun:
         """Queue a run of a training type; the worker job picks it up.
 
         Raises:
             UnknownTrainingTypeError: the type is not one of TRAINING_TYPES.
+            InvalidTrainingParamsError: the params do not fit the type's trainer.
             TrainingAlreadyRunningError: a run of that type is queued or running.
         """
         check_training_type(training_type)
+        validator = self._validators.get(training_type)
+        if validator is not None:
+            try:
+                validator(dict(request.params))
+            except ValueError as exc:
+                raise InvalidTrainingParamsError(f"invalid params for {training_type}: {exc}") from None
         now = utcnow()
         record = TrainingRunRecord(
             id=uuid.uuid4().hex,
@@ -120,6 +208,9 @@ class TrainingService:
             active_type=training_type,
             params=dict(request.params),
             metrics={},
+            progress={},
+            attempts=0,
+            cancel_requested=False,
             requested_at=now,
         )
         try:
@@ -137,7 +228,7 @@ class TrainingService:
             raise TrainingAlreadyRunningError(
                 f"a {training_type} run is already queued or running; start another when it has finished"
             ) from None
-        return run_dto(record)
+        return run_dto(record, now)
 
     async def get_run(self, run_id: str) -> TrainingRun:
         """One training run.
@@ -155,84 +246,308 @@ class TrainingService:
         """One page of training runs, newest first.
 
         Raises:
-            UnknownTrainingTypeError: the training_type filter names no type.
-            InvalidFilterError: the status filter names no status.
+            InvalidFilterError: the status or training_type filter names nothing.
         """
-        if query.training_type is not None:
-            check_training_type(query.training_type)
+        if query.training_type is not None and query.training_type not in TRAINING_TYPES:
+            raise InvalidFilterError(
+                f"training_type must be one of {', '.join(TRAINING_TYPES)}, got {query.training_type!r}"
+            )
         if query.status is not None and query.status not in RUN_STATUSES:
             raise InvalidFilterError(f"status must be one of {', '.join(RUN_STATUSES)}, got {query.status!r}")
+        now = utcnow()
         async with self._db.session() as session:
             records, total = await self._repository(session).list_runs(query)
-            items = [run_dto(r) for r in records]
+            items = [run_dto(r, now) for r in records]
         return TrainingRunPage(items=items, total=total, limit=query.limit, offset=query.offset)
+
+    async def cancel_run(self, run_id: str) -> TrainingRun:
+        """Cancel a queued run at once; ask a running one to stop (it ends `cancelled`, keeping no model).
+
+        Raises:
+            TrainingRunNotFoundError: no run has that id.
+            TrainingRunFinishedError: the run has already ended.
+        """
+        async with self._db.session() as session:
+            repository = self._repository(session)
+            record = await repository.get_run(run_id)
+            if record is None:
+                raise TrainingRunNotFoundError(f"no training run has id {run_id!r}")
+            if record.status not in ("queued", "running"):
+                raise TrainingRunFinishedError(f"training run {run_id} has already ended {record.status}")
+            if not (record.status == "queued" and await repository.cancel_queued(run_id, utcnow())):
+                await repository.request_cancel(run_id)
+        control = self._running.get(run_id)
+        if control is not None:  # running here: no need to wait for the next heartbeat
+            control.cancel()
+        return await self.get_run(run_id)
+
+    async def run_next(self) -> TrainingRun | None:
+        """Recover runs of dead processes, then claim the oldest queued run and take it to its end.
+
+        Returns:
+            The finished run, or None when the queue was empty (or another worker claimed the run).
+        """
+        await self.recover_stale_runs()
+        run = await self._claim()
+        if run is None:
+            return None
+        return await self._execute(run)
+
+    async def _claim(self) -> TrainingRun | None:
+        async with self._db.session() as session:
+            repository = self._repository(session)
+            run_id = await repository.oldest_queued_id()
+            if run_id is None:
+                return None
+            now = utcnow()
+            lease_until = now + timedelta(seconds=self.lease_seconds)
+            if not await repository.claim_run(run_id, now, self.worker_id, lease_until):
+                return None
+            record = await repository.get_run(run_id)
+            assert record is not None
+            await session.refresh(record)
+            return run_dto(record, now)
+
+    async def _execute(self, run: TrainingRun) -> TrainingRun:
+        trainer = self.trainers.get(run.training_type)
+        metrics: dict[str, Any] | None = None
+        error: str | None = None
+        status = "completed"
+        control = RunControl(self.files.work_dir(run.id))
+        self._running[run.id] = control
+        lost = asyncio.Event()
+        heartbeat = asyncio.create_task(self._heartbeat(run.id, control, lost))
+        result: Mapping[str, Any] | TrainingResult | None = None
+        try:
+            if trainer is None:
+                error = f"no trainer for '{run.training_type}' is installed in this version"
+                log.warning("training run %s failed: %s", run.id, error)
+            else:
+                try:
+                    result = await trainer(run, control)
+                except RunCancelledError:
+                    status = "cancelled"
+                except Exception as exc:  # a failing trainer fails its run, never the worker
+                    log.exception("trainer %s failed in run %s", run.training_type, run.id)
+                    error = f"{type(exc).__name__}: {exc}"
+        finally:
+            heartbeat.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await heartbeat
+            self._running.pop(run.id, None)
+        if lost.is_set():
+            # Another worker declared this process dead and took the run back: keep nothing.
+            self.files.discard(run.id)
+            log.warning("training run %s lost its lease; its result is discarded", run.id)
+            return await self.get_run(run.id)
+        if error:
+            status = "failed"
+        model_version: str | None = None
+        progress = control.snapshot()
+        if status == "completed" and result is not None:
+            if isinstance(result, TrainingResult):
+                metrics = dict(result.metrics)
+                if result.model is not None:
+                    try:
+                        model_version, note = await self._store_model(run, result, metrics)
+                        metrics["model_version"] = model_version
+                        metrics["activation"] = note
+                        metrics["activated"] = note.startswith("activated")
+                    except Exception as exc:
+                        log.exception("storing the model of run %s failed", run.id)
+                        status, error = "failed", f"storing the model failed: {type(exc).__name__}: {exc}"
+            else:
+                metrics = dict(result)
+        self.files.discard(run.id)
+        async with self._db.session() as session:
+            await self._repository(session).finish_run(
+                run.id, status=status, now=utcnow(), error=error, metrics=metrics, owner=self.worker_id,
+                progress=progress, model_version=model_version,
+            )  # fmt: skip
+        return await self.get_run(run.id)
+
+    async def _heartbeat(self, run_id: str, control: RunControl, lost: asyncio.Event) -> None:
+        """Renew the lease and store progress until cancelled; pass on a cancel request to the trainer."""
+        while True:
+            await asyncio.sleep(self.heartbeat_seconds)
+            try:
+                now = utcnow()
+                async with self._db.session() as session:
+                    held, cancel = await self._repository(session).heartbeat(
+                        run_id, self.worker_id, now, now + timedelta(seconds=self.lease_seconds), control.snapshot()
+                    )
+            except Exception:  # a busy database misses one beat; the lease outlasts several
+                log.warning("heartbeat of training run %s failed", run_id, exc_info=True)
+                continue
+            if not held:
+                lost.set()
+                control.cancel()
+                return
+            if cancel:
+                control.cancel()
+
+    async def recover_stale_runs(self) -> int:
+        """Requeue (once) or fail runs whose lease ran out: the process running them stopped.
+
+        Called at start-up and before every claim, so any process of the queue notices a dead one.
+        Runs of live workers (lease still valid) are left alone; queued runs stay queued.
+        """
+        changed = 0
+        async with self._db.session() as session:
+            repository = self._repository(session)
+            now = utcnow()
+            for record in await repository.expired_runs(now):
+                if record.id in self._running:
+                    continue  # ours, only slow to beat (a stalled event loop): not dead
+                if (record.attempts or 0) < MAX_ATTEMPTS:
+                    done = await repository.requeue_run(record, REQUEUED_REASON.format(attempt=record.attempts or 1))
+                else:
+                    done = await repository.fail_expired_run(record, STALE_RUN_REASON, now)
+                changed += int(done)
+        if changed:
+            log.warning("recovered %d training run(s) left by a stopped process", changed)
+        return changed
+
+    async def close(self) -> None:
+        """Ask runs of this process to stop (shutdown); their leases run out and another process requeues them."""
+        for control in self._running.values():
+            control.cancel()
+
+    # --- models -----------------------------------------------------------------------------------
+
+    async def _store_model(self, run: TrainingRun, result: TrainingResult, metrics: dict[str, Any]) -> tuple[str, str]:
+        artifact = result.model
+        assert artifact is not None
+        async with self._db.session() as session:
+            repository = self._repository(session)
+            existing = await repository.models(run.training_type)
+            numbers = [int(m.version) for m in existing if m.version.isdigit()]
+            version = str(max(numbers, default=0) + 1)
+            active = next((m for m in existing if m.active), None)
+            now = utcnow()
+            metadata = {
+                "model_type": run.training_type, "version": version, "run_id": run.id, "created_at": now.isoformat(),
+                "metrics": metrics, "params": artifact.params, "data": artifact.data,
+            }  # fmt: skip
+            path, digest = await asyncio.to_thread(
+                self.files.store, artifact.path, run.training_type, version, metadata
+            )
+            activate, note = _beats(
+                metrics, active.metrics if active is not None else None, artifact.score_key, artifact.higher_is_better
+            )
+            record = TrainingModelRecord(
+                id=uuid.uuid4().hex,
+                model_type=run.training_type,
+                version=version,
+                run_id=run.id,
+                artifact_path=str(path),
+                artifact_sha256=digest,
+                active=False,
+                metrics=metrics,
+                params=dict(artifact.params),
+                data=dict(artifact.data),
+                created_at=now,
+            )
+            await repository.add_model(record)
+            if activate:
+                await repository.activate(run.training_type, record.id)
+        return version, note
+
+    async def list_models(self, model_type: str | None = None) -> ModelList:
+        """Stored models, newest first, each with its availability (file present and intact).
+
+        Raises:
+            UnknownTrainingTypeError: the type names no training type.
+        """
+        if model_type is not None:
+            check_training_type(model_type)
+        async with self._db.session() as session:
+            records = await self._repository(session).models(model_type)
+        problems = await asyncio.to_thread(
+            lambda: [ModelFiles.problem(r.artifact_path, r.artifact_sha256) for r in records]
+        )
+        items = [model_dto(r, p) for r, p in zip(records, problems, strict=True)]
+        return ModelList(items=items, total=len(items))
+
+    async def activate_model(self, model_type: str, version: str) -> ModelInfo:
+        """Put a stored version in use (e.g. switch back to an older one).
+
+        Raises:
+            UnknownTrainingTypeError: the type names no training type.
+            ModelNotFoundError: no model of that type has that version.
+            ModelUnavailableError: its file is missing or corrupt.
+        """
+        check_training_type(model_type)
+        async with self._db.session() as session:
+            repository = self._repository(session)
+            record = await repository.model_version(model_type, version)
+            if record is None:
+                raise ModelNotFoundError(f"no {model_type} model has version {version!r}")
+            problem = await asyncio.to_thread(ModelFiles.problem, record.artifact_path, record.artifact_sha256)
+            if problem is not None:
+                raise ModelUnavailableError(f"the {model_type} model {version} is unavailable: {problem}")
+            await repository.activate(model_type, record.id)
+            await session.flush()
+            await session.refresh(record)
+            return model_dto(record)
+
+    async def get_active_model(self, model_type: str) -> ModelInfo | None:
+        """The model in use for a type (with its availability), or None when none has been trained."""
+        async with self._db.session() as session:
+            record = await self._repository(session).active_model(model_type)
+        if record is None:
+            return None
+        problem = None
+        if record.artifact_path is not None or record.artifact_sha256 is not None:
+            problem = await asyncio.to_thread(ModelFiles.problem, record.artifact_path, record.artifact_sha256)
+        return model_dto(record, problem)
+
+    async def _usable_active(self, model_type: str) -> tuple[ModelInfo, str]:
+        async with self._db.session() as session:
+            record = await self._repository(session).active_model(model_type)
+        if record is None:
+            raise ActiveModelNotFoundError(f"no {model_type!r} model has been trained yet")
+        problem = await asyncio.to_thread(ModelFiles.problem, record.artifact_path, record.artifact_sha256)
+        if problem is not None:
+            raise ModelUnavailableError(f"the {model_type} model {record.version} is unavailable: {problem}")
+        return model_dto(record), str(record.artifact_path)
 
     async def score_pairs(self, model_type: str, pairs: list[tuple[str, str]]) -> PairScores:
         """Score entity pairs with the type's active model.
 
         Raises:
             ActiveModelNotFoundError: no model of that type is active.
-            ModelUnavailableError: this version has no scorer that can load the model.
+            ModelUnavailableError: the model's file is missing, corrupt or unreadable, or no scorer exists.
         """
-        model = await self.get_active_model(model_type)
-        if model is None:
-            raise ActiveModelNotFoundError(f"no {model_type!r} model has been trained yet")
         scorer = self._scorers.get(model_type)
         if scorer is None:
+            model = await self.get_active_model(model_type)
+            if model is None:
+                raise ActiveModelNotFoundError(f"no {model_type!r} model has been trained yet")
             raise ModelUnavailableError(
                 f"the {model_type} model {model.version} cannot be loaded: this version has no scorer for it"
             )
-        scores = await scorer(model, pairs)
+        model, path = await self._usable_active(model_type)
+        try:
+            scores = await scorer(model, path, pairs)
+        except ValueError as exc:
+            raise ModelUnavailableError(f"the {model_type} model {model.version} is unavailable: {exc}") from None
         return PairScores(model_id=model.id, version=model.version, scores=[float(x) for x in scores])
 
-    async def get_active_model(self, model_type: str) -> ModelInfo | None:
-        """The model in use for a type, or None when none has been trained."""
-        async with self._db.session() as session:
-            record = await self._repository(session).active_model(model_type)
-            return model_dto(record) if record is not None else None
+    async def predict_home_type(self) -> HomeTypePrediction:
+        """The stored home's type by the active home_type model.
 
-    async def run_next(self) -> TrainingRun | None:
-        """Claim the oldest queued run and take it to its end.
-
-        Returns:
-            The finished run, or None when the queue was empty (or another worker claimed the run).
+        Raises:
+            ActiveModelNotFoundError: no home_type model is active.
+            ModelUnavailableError: the model cannot be loaded, or the home has nothing to judge by.
         """
-        async with self._db.session() as session:
-            repository = self._repository(session)
-            run_id = await repository.oldest_queued_id()
-            if run_id is None:
-                return None
-            if not await repository.claim_run(run_id, utcnow()):
-                return None
-            record = await repository.get_run(run_id)
-            assert record is not None
-            run = run_dto(record)
-        trainer = self.trainers.get(run.training_type)
-        metrics: dict[str, Any] | None = None
-        error: str | None = None
-        if trainer is None:
-            error = f"no trainer for '{run.training_type}' is installed in this version"
-            log.warning("training run %s failed: %s", run.id, error)
-        else:
-            try:
-                metrics = dict(await trainer(run))
-            except Exception as exc:  # a failing trainer fails its run, never the worker
-                log.exception("trainer %s failed in run %s", run.training_type, run.id)
-                error = f"{type(exc).__name__}: {exc}"
-        async with self._db.session() as session:
-            repository = self._repository(session)
-            await repository.finish_run(
-                run.id, status="failed" if error else "completed", now=utcnow(), error=error, metrics=metrics
-            )
-        return await self.get_run(run.id)
-
-    async def recover_stale_runs(self) -> int:
-        """Mark runs a stopped process left running as failed (called at start-up); queued runs stay."""
-        async with self._db.session() as session:
-            count = await self._repository(session).fail_running_runs(STALE_RUN_REASON, utcnow())
-        if count:
-            log.warning("marked %d unfinished training run(s) as failed", count)
-        return count
+        if self._predictor is None:
+            raise ModelUnavailableError("this version has no home type predictor")
+        model, path = await self._usable_active("home_type")
+        try:
+            return await self._predictor(model, path)
+        except ValueError as exc:
+            raise ModelUnavailableError(f"the home_type model {model.version} is unavailable: {exc}") from None
 
 
 LOAD_CHUNK = 50_000
