@@ -89,5 +89,5 @@ class MlRuntime:
         )  # fmt: skip
 
     async def _sha(self, model: ModelInfo) -> str | None:
-        # The checksum was verified by the service just before; the cache key only needs to change with it.
-        return f"{model.id}"
+        # The service verified the file's checksum just before this call; the cache is keyed by path.
+        return None
