@@ -9,10 +9,12 @@ with the truth. Pure computation: no database, no network, no clock, no global r
 from homeiq_ai.training.synthetic.events import EventLog
 from homeiq_ai.training.synthetic.generator import KNOWN_LOCATIONS, generate_home
 from homeiq_ai.training.synthetic.layout import HOME_TYPES
+from homeiq_ai.training.synthetic.realism import REALISMS
 from homeiq_ai.training.synthetic.spec import (
     Anomaly,
     Area,
     CausalPair,
+    DayMark,
     DayTypeDifference,
     Device,
     Entity,
@@ -36,9 +38,11 @@ __all__ = [
     "CLIMATE_ZONES",
     "HOME_TYPES",
     "KNOWN_LOCATIONS",
+    "REALISMS",
     "Anomaly",
     "Area",
     "CausalPair",
+    "DayMark",
     "DayTypeDifference",
     "Device",
     "Entity",

@@ -21,6 +21,7 @@ import numpy as np
 
 from homeiq_ai.training.synthetic.events import EventBuffer, EventLog, from_us
 from homeiq_ai.training.synthetic.layout import Layout
+from homeiq_ai.training.synthetic.realism import TIGHT, Realism
 from homeiq_ai.training.synthetic.spec import (
     Anomaly,
     CausalPair,
@@ -176,6 +177,8 @@ class Planter:
         weather: WeatherSeries,
         climate_zone: str,
         rng: np.random.Generator,
+        realism: Realism | None = None,
+        realism_rng: np.random.Generator | None = None,
     ) -> None:
         self.clock = clock
         self.days = clock.days
@@ -187,6 +190,9 @@ class Planter:
         self.weather = weather
         self.climate_zone = climate_zone
         self.rng = rng
+        self.realism = realism or TIGHT
+        # Loose homes draw their extra randomness apart, so that the tight draws stay what they were.
+        self.loose_rng = realism_rng or np.random.default_rng(0)
         self.owned: set[str] = set()
         self.active: dict[str, Intervals] = defaultdict(list)
         self.routines: list[_RoutineDraft] = []
@@ -235,6 +241,10 @@ class Planter:
         x = float(np.clip(self.rng.normal(0.0, sd_min), -2.5 * sd_min, 2.5 * sd_min))
         return round(x * MINUTE_US)
 
+    def _human(self, sd_min: float) -> int:
+        """A person's timing jitter: the planted spread, widened in loose homes."""
+        return self._jitter(sd_min * self.realism.spread_scale)
+
     def _uniform_s(self, lo: float, hi: float) -> int:
         return round(float(self.rng.uniform(lo, hi)) * SECOND_US)
 
@@ -248,7 +258,13 @@ class Planter:
         return self.durations[key]
 
     def _routine(self, **kwargs: Any) -> _RoutineDraft:
+        steady = kwargs.pop("steady", False)  # acts a person never skips (leaving the bedroom)
         draft = _RoutineDraft(**kwargs)
+        loose = self.realism.skip_range
+        if loose is not None and draft.resident_id is not None and draft.derived_from is None and not steady:
+            # People drift and skip days; automations keep their time.
+            draft.spread = round(draft.spread * self.realism.spread_scale, 2)
+            draft.skip = round(float(self.loose_rng.uniform(*loose)), 3)
         self.routines.append(draft)
         self.owned.add(draft.entity_id)
         return draft
@@ -466,6 +482,30 @@ class Planter:
             )
             self._derived(bedtime, "off", 20.0, 6.0, "lights out about 20 minutes after going to bed")
             plan["bedtime"] = (light, bedtime, dur)
+        door = self.roles.get(f"bedroom_door:{bed}") if owns_bedroom else None
+        if door:
+            morning = self._split_routine(
+                f"{bed}_door_morning", door, "on", wd + 7, we + 7, 6.0, 0.1, r,
+                f"{name} opens the bedroom door after waking",
+            )
+            for d in morning:
+                if d is not None:
+                    self._derived(d, "off", 0.2, 0.1, "the bedroom door closes again seconds later")
+            evening = self._routine(
+                routine_id=f"{bed}_door_night",
+                entity_id=door,
+                state="off",
+                minutes=_minutes(r.bedtime) + 25,
+                spread=10.0,
+                days="all",
+                weekdays=_ALL_DAYS,
+                skip=0.05,
+                resident_id=r.resident_id,
+                description=f"{name} closes the bedroom door going to bed",
+                steady=True,
+            )
+            self._derived(evening, "on", -0.2, 0.1, "the bedroom door opens seconds before it closes for the night")
+            plan["door"] = (door, morning, evening)
         if blinds:
             plan["blinds"] = (
                 blinds,
@@ -535,6 +575,7 @@ class Planter:
                 )
             if days == "weekdays":
                 self.differences.append((leave, None))
+            skip = leave.skip
             plan["work"] = (person, leave, back, sd_leave, sd_back, skip)
         if r.schedule == "retired":
             walk = self._routine(
@@ -576,7 +617,7 @@ class Planter:
         clock = self.clock
         rid = r.resident_id
         wake_nom = _minutes(r.wake_day_off if day.day_off else r.wake_workday)
-        wake_t = clock.local_us(i, wake_nom) + self._jitter(6.0)
+        wake_t = clock.local_us(i, wake_nom) + self._human(6.0)
         if "wake_light" in plan:
             light, drafts, dur = plan["wake_light"]
             draft = drafts[0] or (drafts[2] if day.day_off else drafts[1])
@@ -589,7 +630,7 @@ class Planter:
             blinds, drafts = plan["blinds"]
             draft = drafts[0] or (drafts[2] if day.day_off else drafts[1])
             if self.rng.random() >= draft.skip:
-                t = clock.local_us(i, wake_nom + 8) + self._jitter(4.0)
+                t = clock.local_us(i, wake_nom + 8) + self._human(4.0)
                 self.emit(t, blinds, "open")
                 draft.occ.append(t)
         if "coffee" in plan:
@@ -600,7 +641,7 @@ class Planter:
             if missing is not None and self._day_eligible(draft, i):
                 missing.suppressed += 1
             elif left_on is not None or self.rng.random() >= draft.skip:
-                t = clock.local_us(i, wake_nom + 15) + self._jitter(5.0)
+                t = clock.local_us(i, wake_nom + 15) + self._human(5.0)
                 if left_on is not None:
                     off = t + self._dur(6 * 60.0, 45.0, 5 * 60.0, 8 * 60.0)
                     self.pulse(coffee, t, off)
@@ -612,7 +653,18 @@ class Planter:
                     self.pulse(coffee, t, off, duration=dur)
                     self.follow_up[draft.routine_id].occ.append(off)
                 draft.occ.append(t)
-        bed_t = clock.local_us(i, _minutes(r.bedtime)) + self._jitter(10.0)
+        door_plan = plan.get("door")
+        if door_plan is not None:
+            # Leaving the bedroom in the morning: its first event on the days the light stays off.
+            door, drafts, _ = door_plan
+            morning = drafts[0] or (drafts[2] if day.day_off else drafts[1])
+            if self.loose_rng.random() >= morning.skip:
+                t = wake_t + round(float(self.loose_rng.uniform(3, 12)) * MINUTE_US)
+                off = t + round(float(self.loose_rng.uniform(4, 20)) * SECOND_US)
+                self.pulse(door, t, off)
+                morning.occ.append(t)
+                self.follow_up[morning.routine_id].occ.append(off)
+        bed_t = clock.local_us(i, _minutes(r.bedtime)) + self._human(10.0)
         asleep = bed_t + 20 * MINUTE_US
         if "bedtime" in plan:
             light, draft, dur = plan["bedtime"]
@@ -622,6 +674,15 @@ class Planter:
                 draft.occ.append(bed_t)
                 self.follow_up[draft.routine_id].occ.append(off)
                 asleep = off
+        if door_plan is not None:
+            # Going to bed: the door closes behind the resident, the bedroom's last change of the day.
+            door, _, evening = door_plan
+            if self.loose_rng.random() >= evening.skip:
+                t = asleep + round(float(self.loose_rng.uniform(1, 6)) * MINUTE_US)
+                on = t - round(float(self.loose_rng.uniform(4, 20)) * SECOND_US)
+                self.pulse(door, on, t)
+                evening.occ.append(t)
+                self.follow_up[evening.routine_id].occ.append(on)
         self.awake[rid].append((wake_t, asleep))
         busy = False
         if "work" in plan:
@@ -629,9 +690,9 @@ class Planter:
             if day.weekday in r.work_days and not day.is_holiday:
                 busy = True
                 if self.rng.random() >= skip:
-                    t0 = clock.local_us(i, leave.minutes) + self._jitter(sd_leave)
+                    t0 = clock.local_us(i, leave.minutes) + self._human(sd_leave)
                     if back is not None:
-                        t1 = clock.local_us(i, back.minutes) + self._jitter(sd_back)
+                        t1 = clock.local_us(i, back.minutes) + self._human(sd_back)
                         back.occ.append(t1)
                     else:
                         t1 = clock.local_us(i, float(self.rng.uniform(13 * 60, 17 * 60)))
@@ -644,7 +705,7 @@ class Planter:
             person, walk, back = plan["walk"]
             earliest_errand = 13 * 60.0
             if self.rng.random() >= walk.skip:
-                t0 = clock.local_us(i, walk.minutes) + self._jitter(8.0)
+                t0 = clock.local_us(i, walk.minutes) + self._human(8.0)
                 t1 = t0 + self._dur(60.0, 15.0, 30.0, 100.0)
                 self.emit(t0, person, "not_home")
                 self.emit(t1, person, "home")

@@ -188,6 +188,14 @@ class EventBuffer:
             self._a.append(len(self._attrs))
             self._attrs.append(attributes)
 
+    def discrete(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The one-by-one changes added so far as (time_us, entity index, state code) arrays (copies)."""
+        return (
+            np.asarray(self._t, dtype=np.int64),
+            np.asarray(self._e, dtype=np.int32),
+            np.asarray(self._s, dtype=np.int32),
+        )
+
     def add_block(self, time_us: np.ndarray, entity_id: str, codes: np.ndarray) -> None:
         """Append many changes of one entity: `codes` are state_code() indices."""
         n = time_us.shape[0]

@@ -12,6 +12,16 @@ import numpy as np
 from homeiq_ai.training.synthetic.behaviour import Planter
 from homeiq_ai.training.synthetic.events import EventBuffer
 from homeiq_ai.training.synthetic.layout import HOME_TYPES, build_layout, home_areas
+from homeiq_ai.training.synthetic.realism import (
+    BURSTY_CLASSES,
+    REALISMS,
+    TIGHT,
+    add_bursts,
+    day_marks,
+    extra_entities,
+    plant_chatty_numbers,
+    plant_random_contacts,
+)
 from homeiq_ai.training.synthetic.residents import (
     build_calendar,
     country_for_time_zone,
@@ -71,6 +81,7 @@ def generate_home(
     latitude: float | None = None,
     longitude: float | None = None,
     climate_zone: str | None = None,
+    realism: str = "tight",
 ) -> GeneratedHome:
     """Generate a synthetic home: registry, residents, state-change events and ground truth.
 
@@ -89,18 +100,26 @@ def generate_home(
         longitude: Degrees east; default from the time zone when it is a known one.
         climate_zone: One of "temperate", "continental", "mediterranean", "subtropical", "nordic";
             default from the time zone, else "temperate".
+        realism: "tight" (residents keep time to minutes; the default) or "loose" (drifting, skipped
+            routines, bedroom doors, bouncing contacts, random drawers and chatty numbers; see
+            training.synthetic.realism). A loose home has the tight home's registry plus its extra
+            entities, and the same deterministic output for the same arguments.
 
     Returns:
         The GeneratedHome: spec, events sorted by time, ground truth.
 
     Raises:
         ValueError: For a negative seed, days < 1, an unknown home type, time zone or climate zone, a
-            missing location for an unknown time zone, or an entity target the home cannot meet.
+            missing location for an unknown time zone, an unknown realism, or an entity target the home
+            cannot meet.
     """
     if seed < 0:
         raise ValueError("seed must be non-negative")
     if days < 1:
         raise ValueError("days must be at least 1")
+    if realism not in REALISMS:
+        raise ValueError(f"unknown realism {realism!r}; choose one of {', '.join(REALISMS)}")
+    setting = REALISMS[realism]
     if home_type not in HOME_TYPES:
         raise ValueError(f"unknown home type {home_type!r}; choose one of {', '.join(HOME_TYPES)}")
     try:
@@ -125,6 +144,9 @@ def generate_home(
     bedrooms = [a.area_id for a in areas if a.area_id.startswith("bedroom")]
     residents = make_residents(home_type, bedrooms, _rng(seed, "residents"))
     layout = build_layout(home_type, residents, _rng(seed, "layout"), entity_target)
+    extra, extra_roles, contacts = extra_entities(setting, [(a.area_id, a.name) for a in areas], bedrooms)
+    if extra:
+        layout = layout._replace(entities=[*layout.entities, *extra], roles={**layout.roles, **extra_roles})
     vacations = plan_vacations(first_day, days, _rng(seed, "calendar"))
     calendar, holidays = build_calendar(first_day, days, country, vacations)
     clock = Clock(tz, calendar, latitude, longitude)
@@ -132,8 +154,26 @@ def generate_home(
 
     entity_ids = [e.entity_id for e in layout.entities]
     buffer = EventBuffer(entity_ids)
-    planter = Planter(clock, layout, residents, vacations, buffer, weather, zone, _rng(seed, "behaviour"))
+    loose_rng = _rng(seed, "realism")
+    planter = Planter(
+        clock, layout, residents, vacations, buffer, weather, zone, _rng(seed, "behaviour"), setting, loose_rng
+    )
     planter.plant()
+    extra_initial: dict[str, str] = {}
+    numbers = [e.entity_id for e in extra if e.domain == "sensor"]
+    if setting is not TIGHT:
+        plant_random_contacts(buffer, contacts, planter.awake_home, setting, loose_rng)
+        bursty = [
+            e.entity_id
+            for e in layout.entities
+            if e.domain == "binary_sensor" and e.device_class in BURSTY_CLASSES
+        ]
+        add_bursts(buffer, bursty, setting, loose_rng)
+        planted = sum(len(d.occ) for d in planter.routines if d.derived_from is None)
+        planted += sum(len(p.occ) for p in planter.pairs) + sum(len(q.occ) for q in planter.sequences)
+        extra_initial = plant_chatty_numbers(
+            buffer, numbers, clock.start_us, clock.end_us, round(planted * setting.numbers_per_occurrence), loose_rng
+        )
     sensors = plant_sensors(
         clock, layout, planter, weather, buffer, _rng(seed, "sensors"), latitude, longitude
     )
@@ -146,8 +186,20 @@ def generate_home(
         initial[e.entity_id] = state
     initial.update(planter.initial_states)
     initial.update(sensors.initial_states)
+    initial.update(extra_initial)
     log = buffer.build(initial, clock.start_us, clock.end_us)
-    truth = planter.finalize(log, sensors.noise, holidays, vacations)
+    noise = sensors.noise
+    if setting is not TIGHT:
+        noise = msgspec.structs.replace(
+            noise,
+            chatty_entities=sorted([*noise.chatty_entities, *numbers]),
+            background_entities=sorted([*noise.background_entities, *contacts]),
+        )
+    truth = planter.finalize(log, noise, holidays, vacations)
+    if setting is not TIGHT:
+        epoch = date(1970, 1, 1)
+        marks = day_marks(log, truth, layout.entities, time_zone, {(d - epoch).days for d in holidays})
+        truth = msgspec.structs.replace(truth, day_marks=marks)
     entities: list[Entity] = [
         msgspec.structs.replace(e, initial_state=initial[e.entity_id]) for e in layout.entities
     ]
@@ -165,5 +217,6 @@ def generate_home(
         devices=layout.devices,
         entities=entities,
         residents=residents,
+        realism=realism,
     )
     return GeneratedHome(spec=spec, events=log, truth=truth)

@@ -16,6 +16,7 @@ __all__ = [
     "Anomaly",
     "Area",
     "CausalPair",
+    "DayMark",
     "DayTypeDifference",
     "Device",
     "Entity",
@@ -126,6 +127,8 @@ class HomeSpec(msgspec.Struct, frozen=True, kw_only=True):
     devices: list[Device]
     entities: list[Entity]
     residents: list[Resident]
+    realism: str = "tight"
+    """"tight" (residents keep time to minutes) or "loose" (see training.synthetic.realism)."""
 
     @property
     def entity_ids(self) -> list[str]:
@@ -222,6 +225,28 @@ class DayTypeDifference(msgspec.Struct, frozen=True, kw_only=True):
     weekend_routine_id: str | None
 
 
+class DayMark(msgspec.Struct, frozen=True, kw_only=True):
+    """A planted first or last change of the day in an area (the bedroom door first opens around 08:30).
+
+    Measured on the event stream: on `share_of_days` of the days of `days` ("all", "weekdays" or
+    "weekends", holidays counting as weekend days) on which the area saw any change, this entity's change
+    to `state` was the area's first (`kind` "first") or last ("last") of the home day (04:00 to 04:00
+    local). `local_time` is the median local time, the window holds the middle 80%, `occurrences` are
+    the UTC times on those days.
+    """
+
+    kind: Literal["first", "last"]
+    area_id: str
+    entity_id: str
+    state: str
+    local_time: str
+    window_start: str
+    window_end: str
+    days: str
+    share_of_days: float
+    occurrences: list[datetime]
+
+
 class TypicalDuration(msgspec.Struct, frozen=True, kw_only=True):
     """How long `entity_id` stays in `state`: planted mean and standard deviation, and what came out.
 
@@ -281,6 +306,8 @@ class GroundTruth(msgspec.Struct, frozen=True, kw_only=True):
     noise: NoiseTruth
     holidays: list[date]
     vacations: list[Vacation]
+    day_marks: list[DayMark] = msgspec.field(default_factory=list)
+    """Firsts and lasts of the day (measured in loose homes; empty in tight ones)."""
 
     def implied_pairs(self) -> list[tuple[str, str, str, str, float]]:
         """Every (trigger entity, trigger state, response entity, response state, max delay s) relation.
