@@ -157,7 +157,8 @@ def create_app(settings: Settings, modules: Iterable[str] | str = ALL) -> Litest
     scheduler = Scheduler(settings.home_time_zone, enabled=settings.scheduler_enabled)
 
     local_apis: dict[str, Any] = {}
-    route_handlers: list[Any] = [HealthController, home_router(settings, db)]
+    home_types: list[Any] = []  # filled below by the loaded modules that can tell the home's type
+    route_handlers: list[Any] = [HealthController, home_router(settings, db, home_types)]
     checks: dict[str, HealthCheck] = {}
     trackers: list[_StartupTracker] = []
     shutdown_hooks: list[tuple[str, Any, ModuleContext]] = []
@@ -179,6 +180,8 @@ def create_app(settings: Settings, modules: Iterable[str] | str = ALL) -> Litest
         )
         local_apis[name] = spec.build_local_api(ctx)
         route_handlers.append(spec.build_router(ctx))
+        if spec.build_home_type is not None:
+            home_types.append(spec.build_home_type(ctx))
         scheduler.add_jobs(spec.build_jobs(ctx))
         for check_name, check in spec.build_health_checks(ctx).items():
             checks[f"{name}.{check_name}"] = check

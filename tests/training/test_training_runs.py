@@ -249,3 +249,18 @@ async def test_a_live_lease_is_not_taken_for_a_dead_one(db: Database, tmp_path: 
     assert await TrainingService(db, models_dir=tmp_path).recover_stale_runs() == 0
     done = await asyncio.wait_for(task, 30)
     assert done is not None and done.status == "completed" and done.id == run.id
+
+
+async def test_home_route_shows_the_predicted_type_once_a_model_is_active(app_client: Callable[..., Any]) -> None:
+    """GET /api/v1/home carries `predicted_type` (type, confidence, model) only while a classifier is active."""
+    async with app_client(["training"]) as client:
+        await client.post(
+            "/api/v1/training/synthetic/homes", json={"seed": 4, "home_type": "studio", "days": 1, "load": True}
+        )
+        assert "predicted_type" not in (await client.get("/api/v1/home")).json()
+        await _train(client, "home_type", TINY_HOME_TYPE)
+        info = (await client.get("/api/v1/home")).json()
+        guess = info["predicted_type"]
+        assert guess["model"] == "home_type 1" and 0.0 < guess["confidence"] <= 1.0
+        assert guess["home_type"] in ("studio", "apartment", "townhouse", "bungalow", "single_family", "multi_storey")
+        assert info["source"] == "synthetic"

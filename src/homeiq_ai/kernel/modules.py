@@ -88,6 +88,8 @@ class ModuleSpec:
         build_health_checks: returns named readiness checks.
         on_startup: run once in the lifespan after the kernel has started.
         on_shutdown: run once in the lifespan before the kernel stops.
+        build_home_type: returns an async callable answering the stored home's predicted type (or
+            None), shown by GET /api/v1/home of this process.
     """
 
     name: str
@@ -98,3 +100,4 @@ class ModuleSpec:
     build_health_checks: Callable[[ModuleContext], Mapping[str, HealthCheck]] = lambda _ctx: {}
     on_startup: Callable[[ModuleContext], Awaitable[None]] | None = None
     on_shutdown: Callable[[ModuleContext], Awaitable[None]] | None = None
+    build_home_type: Callable[[ModuleContext], Callable[[], Awaitable[Any]]] | None = None

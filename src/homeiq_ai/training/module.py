@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Awaitable, Callable
+
+from homeiq_ai.kernel.homedata.routes import HomeTypeGuess
 from homeiq_ai.kernel.homedata.store import HomeStore
 from homeiq_ai.kernel.modules import ModuleContext, ModuleSpec
+from homeiq_ai.training.api import ActiveModelNotFoundError, ModelUnavailableError
 from homeiq_ai.training.facade import LocalTrainingApi
 from homeiq_ai.training.jobs import run_worker_job
 from homeiq_ai.training.ml.registry import ModelFiles
 from homeiq_ai.training.ml.runtime import MlRuntime
 from homeiq_ai.training.routes import build_router
 from homeiq_ai.training.service import SyntheticHomeService, TrainingService
+
+log = logging.getLogger(__name__)
 
 
 def _service(ctx: ModuleContext) -> TrainingService:
@@ -37,6 +44,24 @@ def _build_service(ctx: ModuleContext) -> TrainingService:
     )
 
 
+def _home_type(ctx: ModuleContext) -> Callable[[], Awaitable[HomeTypeGuess | None]]:
+    """For GET /api/v1/home: the active classifier's answer, or None (no model, or it cannot tell)."""
+
+    async def guess() -> HomeTypeGuess | None:
+        try:
+            prediction = await _service(ctx).predict_home_type()
+        except (ActiveModelNotFoundError, ModelUnavailableError) as exc:
+            log.debug("no home type shown: %s", exc)
+            return None
+        return HomeTypeGuess(
+            home_type=prediction.home_type,
+            confidence=prediction.confidence,
+            model=f"home_type {prediction.version}",
+        )
+
+    return guess
+
+
 async def _startup(ctx: ModuleContext) -> None:
     await _service(ctx).recover_stale_runs()
 
@@ -53,4 +78,5 @@ spec = ModuleSpec(
     build_jobs=lambda ctx: [run_worker_job(_service(ctx))],
     on_startup=_startup,
     on_shutdown=_shutdown,
+    build_home_type=_home_type,
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -27,11 +28,37 @@ if TYPE_CHECKING:
     from homeiq_ai.kernel.db import Database
     from homeiq_ai.settings import Settings
 
-__all__ = ["BatchTooLargeError", "HomeController", "build_router", "home_router"]
+__all__ = [
+    "BatchTooLargeError",
+    "HomeController",
+    "HomeOverview",
+    "HomeTypeGuess",
+    "HomeTypeSource",
+    "build_router",
+    "home_router",
+]
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
 Offset = Annotated[int, Parameter(ge=0, description="items to skip")]
 EventLimit = Annotated[int, Parameter(ge=1, le=10_000, description="page size")]
+
+
+class HomeTypeGuess(msgspec.Struct, kw_only=True):
+    """The kind of home a trained classifier sees in the stored home, and how sure it is (0..1)."""
+
+    home_type: str
+    confidence: float
+    model: str
+
+
+class HomeOverview(HomeInfo, kw_only=True):
+    """Home info, plus the predicted home type while a module that can tell it has an active model."""
+
+    predicted_type: HomeTypeGuess | msgspec.UnsetType = msgspec.UNSET
+
+
+# Answers the home's type, or None while it cannot tell; given by a loaded module via app.py.
+HomeTypeSource = Callable[[], Awaitable[HomeTypeGuess | None]]
 
 
 class BatchTooLargeError(HomeIQError):
@@ -57,9 +84,19 @@ class HomeController(Controller):
     tags = ["home"]
 
     @get("/", summary="The home's time zone and location")
-    async def home(self, source: LocalHomeSource) -> HomeInfo:
-        """Name, time zone, latitude, longitude and elevation (Home Assistant's, else the settings')."""
-        return await source.home_info()
+    async def home(self, source: LocalHomeSource, home_types: Sequence[HomeTypeSource]) -> HomeOverview:
+        """Name, time zone, latitude, longitude and elevation (Home Assistant's, else the settings').
+
+        `predicted_type` (home type, confidence, model) appears while a trained home type model is active.
+        """
+        info = await source.home_info()
+        overview = HomeOverview(**msgspec.structs.asdict(info))
+        for guess_type in home_types:
+            guess = await guess_type()
+            if guess is not None:
+                overview.predicted_type = guess
+                break
+        return overview
 
     @get("/areas", summary="List areas")
     async def list_areas(self, store: HomeStore) -> AreaList:
@@ -154,8 +191,13 @@ class HomeController(Controller):
 _strict_batch = msgspec.json.Decoder(IngestBatch).decode
 
 
-def build_router(store: HomeStore, source: LocalHomeSource, max_batch: int) -> Router:
-    """The home's router at /api/v1 with its store and source bound for injection."""
+def build_router(
+    store: HomeStore, source: LocalHomeSource, max_batch: int, home_types: Sequence[HomeTypeSource] = ()
+) -> Router:
+    """The home's router at /api/v1 with its store and source bound for injection.
+
+    `home_types` may still be filled after this call (app.py adds the loaded modules' sources).
+    """
     return Router(
         path="/api/v1",
         route_handlers=[HomeController],
@@ -163,11 +205,14 @@ def build_router(store: HomeStore, source: LocalHomeSource, max_batch: int) -> R
             "store": Provide(lambda: store, sync_to_thread=False),
             "source": Provide(lambda: source, sync_to_thread=False),
             "max_batch": Provide(lambda: max_batch, sync_to_thread=False),
+            "home_types": Provide(lambda: home_types, sync_to_thread=False),
         },
     )
 
 
-def home_router(settings: Settings, db: Database) -> Router:
+def home_router(settings: Settings, db: Database, home_types: Sequence[HomeTypeSource] = ()) -> Router:
     """The home's router on the shared database, as every process mounts it."""
     store = HomeStore(db)
-    return build_router(store, LocalHomeSource.from_settings(store, settings), settings.ingest_max_batch)
+    return build_router(
+        store, LocalHomeSource.from_settings(store, settings), settings.ingest_max_batch, home_types
+    )
