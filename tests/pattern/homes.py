@@ -10,15 +10,19 @@ from homeiq_ai.training.synthetic import GeneratedHome, generate_home
 
 
 @lru_cache(maxsize=16)
-def synthetic_home(seed: int = 1, home_type: str = "single_family", days: int = 30) -> GeneratedHome:
+def synthetic_home(
+    seed: int = 1, home_type: str = "single_family", days: int = 30, realism: str = "tight"
+) -> GeneratedHome:
     """A generated home (cached: the same arguments give the same object)."""
-    return generate_home(seed=seed, home_type=home_type, days=days)
+    return generate_home(seed=seed, home_type=home_type, days=days, realism=realism)
 
 
 @lru_cache(maxsize=16)
-def synthetic_frame(seed: int = 1, home_type: str = "single_family", days: int = 30) -> EventFrame:
+def synthetic_frame(
+    seed: int = 1, home_type: str = "single_family", days: int = 30, realism: str = "tight"
+) -> EventFrame:
     """The whole period of a synthetic home as an EventFrame, with its entities' registry data."""
-    home = synthetic_home(seed, home_type, days)
+    home = synthetic_home(seed, home_type, days, realism)
     spec = home.spec
     entities = {
         e.entity_id: EntityInfo(

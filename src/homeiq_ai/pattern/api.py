@@ -34,7 +34,9 @@ __all__ = [
     "SynergyQuery",
 ]
 
-PATTERN_TYPES = ("time_of_day", "co_occurrence", "sequence", "day_type", "duration", "anomaly")
+PATTERN_TYPES = (
+    "time_of_day", "co_occurrence", "sequence", "day_type", "duration", "anomaly", "first_last_of_day"
+)
 SYNERGY_TYPES = ("device_pair", "chain")
 RunStatus = Literal["queued", "running", "completed", "failed"]
 

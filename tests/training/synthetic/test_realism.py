@@ -64,7 +64,7 @@ def test_loose_truth_is_in_the_stream(pair) -> None:
 
 def test_loose_adds_bursts_contacts_and_numbers(pair) -> None:
     """Contacts bounce within a minute, drawers fire at random, numbers outnumber the planted occurrences."""
-    tight, loose = pair
+    _tight, loose = pair
     ids = loose.spec.entity_ids
     drawers = [e for e in ids if "_drawer_" in e or "_cabinet_" in e or "_cupboard_" in e]
     assert len(drawers) == 12

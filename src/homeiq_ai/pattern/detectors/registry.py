@@ -16,6 +16,7 @@ DETECTOR_FUNCTIONS: dict[str, tuple[str, str]] = {
     "duration": ("duration", "detect_duration"),
     "co_occurrence": ("co_occurrence", "detect_co_occurrences"),
     "sequence": ("sequence", "detect_sequences"),
+    "first_last_of_day": ("day_edges", "detect_first_last_of_day"),
     "anomaly": ("anomaly", "detect_anomalies"),
 }
 
