@@ -24,7 +24,7 @@ SUGGESTION = """\
 alias: Hall light on motion after dark
 trigger:
   - platform: state
-    entity_id: binary_sensor.e_3
+    entity_id: binary_sensor.e_12
     to: "on"
 condition:
   - condition: sun
@@ -65,7 +65,7 @@ def _existing(count: int = 200) -> str:
     for k in range(count):
         light = f"light.e_{(k * 9) % 2997}"
         trigger_entity = f"binary_sensor.e_{(k * 9 + 3) % 2997}"
-        service = "light.turn_on" if k % 2 else "light.turn_off"
+        service = "light.turn_off" if k % 2 else "light.turn_on"
         if k % 3:
             trig = f"    - platform: state\n      entity_id: {trigger_entity}\n      to: 'on'\n"
         else:
