@@ -193,3 +193,22 @@ def test_report_is_the_rest_shape() -> None:
     assert set(data) == {"results", "conflicts"}
     assert set(data["results"][0]) >= {"alias", "valid", "errors", "safety"}
     assert set(data["results"][0]["safety"]["findings"][0]) == {"rule", "severity", "message", "path"}
+
+
+def test_entities_named_as_values_must_exist() -> None:
+    text = auto(
+        "A",
+        "  - platform: time\n    at: input_datetime.wake\n"
+        "  - platform: numeric_state\n    entity_id: sensor.lux\n    below: input_number.dark",
+        call("light.turn_on", "light.hall"),
+    )
+    result = one(text)
+    assert sorted(e.path for e in result.errors) == ["trigger[0].at", "trigger[1].below"]
+    catalog = build_catalog(
+        [
+            *ENTITIES,
+            Entity(entity_id="input_datetime.wake", domain="input_datetime"),
+            Entity(entity_id="input_number.dark", domain="input_number"),
+        ]
+    )
+    assert validate_text(text, catalog).results[0].valid

@@ -4,13 +4,45 @@ from __future__ import annotations
 
 from homeiq_ai.automation.validation.catalog import GENERIC_SERVICES, HomeCatalog
 from homeiq_ai.automation.validation.result import ErrorItem
-from homeiq_ai.kernel.haconfig import Automation, SceneAction
+from homeiq_ai.kernel.haconfig import (
+    Automation,
+    NumericStateCondition,
+    NumericStateTrigger,
+    SceneAction,
+    TimeCondition,
+    TimeTrigger,
+)
 
 __all__ = ["check_references"]
 
 
 def _templated(value: str) -> bool:
     return "{" in value
+
+
+def _indirect_references(automation: Automation) -> list[tuple[str, str]]:
+    """Entities named as values: time triggers at an input_datetime, thresholds read from input_number."""
+    out: list[tuple[str, str]] = []
+    for path, trigger in automation.all_triggers():
+        if isinstance(trigger, TimeTrigger):
+            out.extend((f"{path}.at", at) for at in trigger.at if "." in at and not _templated(at))
+        elif isinstance(trigger, NumericStateTrigger):
+            for key in ("above", "below"):
+                value = getattr(trigger, key)
+                if isinstance(value, str) and "." in value and not _templated(value):
+                    out.append((f"{path}.{key}", value))
+    for path, condition in automation.all_conditions():
+        if isinstance(condition, TimeCondition):
+            for key in ("after", "before"):
+                value = getattr(condition, key)
+                if isinstance(value, str) and "." in value and not _templated(value):
+                    out.append((f"{path}.{key}", value))
+        elif isinstance(condition, NumericStateCondition):
+            for key in ("above", "below"):
+                value = getattr(condition, key)
+                if isinstance(value, str) and "." in value and not _templated(value):
+                    out.append((f"{path}.{key}", value))
+    return out
 
 
 def check_references(automation: Automation, catalog: HomeCatalog) -> list[ErrorItem]:
@@ -21,6 +53,9 @@ def check_references(automation: Automation, catalog: HomeCatalog) -> list[Error
     """
     errors: list[ErrorItem] = []
     for path, entity_id in automation.entity_references():
+        if not catalog.has_entity(entity_id):
+            errors.append(ErrorItem(path, f"entity {entity_id} does not exist in this home"))
+    for path, entity_id in _indirect_references(automation):
         if not catalog.has_entity(entity_id):
             errors.append(ErrorItem(path, f"entity {entity_id} does not exist in this home"))
     source = "Home Assistant" if catalog.services_source == "home_assistant" else "the built-in table"
