@@ -121,14 +121,13 @@ def _tensors(torch: Any, graph: HomeGraph, mean: np.ndarray, std: np.ndarray) ->
 
 
 def _evaluate(scores: list[np.ndarray], labels: list[np.ndarray]) -> dict[str, float]:
-    """Pooled ROC AUC, and precision@k and average precision per home (k = its planted pairs), averaged."""
+    """Pooled ROC AUC; precision@k and average precision per home with planted pairs (k = their number)."""
     pooled_s, pooled_l = np.concatenate(scores), np.concatenate(labels)
+    judged = [(s, y) for s, y in zip(scores, labels, strict=True) if y.sum() > 0]
     return {
         "roc_auc": round(roc_auc(pooled_s, pooled_l), 4),
-        "precision_at_k": round(float(np.mean([precision_at_k(s, y) for s, y in zip(scores, labels, strict=True)])), 4),
-        "average_precision": round(
-            float(np.mean([average_precision(s, y) for s, y in zip(scores, labels, strict=True)])), 4
-        ),
+        "precision_at_k": round(float(np.mean([precision_at_k(s, y) for s, y in judged])) if judged else 0.0, 4),
+        "average_precision": round(float(np.mean([average_precision(s, y) for s, y in judged])) if judged else 0.0, 4),
         "homes": len(scores),
         "pairs": len(pooled_l),
         "positives": int(pooled_l.sum()),
