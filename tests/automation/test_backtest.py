@@ -145,3 +145,25 @@ def test_from_columns_equals_from_events() -> None:
     )
     b = backtest(time_auto("07:00:00"), cols, time_zone=TZ)
     assert a == b and a.matched == 5
+
+
+def test_single_mode_ignores_triggers_during_a_delay_and_matches_the_first_effect() -> None:
+    events = [
+        ev("binary_sensor.motion", "off", "on", local(0, 20, 0)),
+        ev("binary_sensor.motion", "on", "off", local(0, 20, 1)),
+        ev("binary_sensor.motion", "off", "on", local(0, 20, 3)),  # during the 10-minute run: ignored
+        ev("light.hall", "off", "on", local(0, 20, 0)),
+        ev("binary_sensor.motion", "on", "off", local(0, 20, 4)),
+        ev("binary_sensor.motion", "off", "on", local(1, 20, 0)),
+    ]
+    history = History.from_events(events, START, END)
+    text = (
+        "alias: M\nmode: single\ntrigger:\n  - platform: state\n    entity_id: binary_sensor.motion\n    to: 'on'\n"
+        "action:\n  - service: light.turn_on\n    target:\n      entity_id: light.hall\n"
+        "  - delay: '00:10:00'\n  - service: light.turn_off\n    target:\n      entity_id: light.hall\n"
+    )
+    result = backtest(one(text), history, time_zone=TZ)
+    assert (result.fired, result.matched, result.unmatched) == (2, 1, 1)
+    assert result.effects == ["light.hall -> on", "light.hall -> off after 600 s"]
+    parallel = backtest(one(text.replace("mode: single", "mode: parallel")), history, time_zone=TZ)
+    assert parallel.fired == 3

@@ -25,11 +25,13 @@ from homeiq_ai.kernel.haconfig import (
     AndCondition,
     Automation,
     Condition,
+    DelayAction,
     NotCondition,
     NumericStateCondition,
     NumericStateTrigger,
     OrCondition,
     SceneAction,
+    ServiceAction,
     StateCondition,
     StateTrigger,
     SunCondition,
@@ -37,6 +39,7 @@ from homeiq_ai.kernel.haconfig import (
     TimeCondition,
     TimePatternTrigger,
     TimeTrigger,
+    walk_actions,
 )
 from homeiq_ai.kernel.sun import sun_times
 
@@ -461,24 +464,37 @@ def _condition(
     return yes
 
 
-def _effects(automation: Automation, skipped: list[str]) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
-    for path, call in automation.service_calls():
-        state = _EFFECTS.get(call.name)
-        if state is None:
-            continue
-        for entity_id in call.target.entity_id:
-            if "{" not in entity_id:
-                out.append((entity_id, state))
-        if call.target.area_id or call.target.device_id:
-            skipped.append(f"{path}: area/device targets are not compared with the history")
-    for path, action in automation.all_actions():
-        if isinstance(action, SceneAction):
-            skipped.append(f"{path}: scene {action.scene} is not compared with the history")
-    seen: dict[tuple[str, str], None] = {}
-    for item in out:
-        seen.setdefault(item, None)
-    return list(seen)
+def _effects(automation: Automation, skipped: list[str]) -> tuple[list[tuple[str, str, float]], float]:
+    """(entity, state, seconds after the trigger) the actions drive, and how long one run takes."""
+    out: dict[tuple[str, str, float], None] = {}
+    offset = 0.0
+    for index, step in enumerate(automation.actions):
+        for path, action in walk_actions([step], "action"):
+            path = path.replace("action[0]", f"action[{index}]", 1)
+            if isinstance(action, SceneAction):
+                skipped.append(f"{path}: scene {action.scene} is not compared with the history")
+            if not isinstance(action, ServiceAction):
+                continue
+            state = _EFFECTS.get(action.name)
+            if state is None:
+                continue
+            for entity_id in action.target.entity_id:
+                if "{" not in entity_id:
+                    out.setdefault((entity_id, state, offset), None)
+            if action.target.area_id or action.target.device_id:
+                skipped.append(f"{path}: area/device targets are not compared with the history")
+        if isinstance(step, DelayAction) and isinstance(step.delay, int):
+            offset += step.delay
+    return list(out), offset
+
+
+def _single_mode(times: np.ndarray, run_s: float) -> np.ndarray:
+    """Mode single: a trigger while a run (its delays) is still going is ignored."""
+    keep = [times[0]]
+    for t in times[1:]:
+        if t >= keep[-1] + run_s:
+            keep.append(t)
+    return np.array(keep)
 
 
 def _effect_times(history: History, entity_id: str, state: str) -> np.ndarray:
@@ -538,7 +554,12 @@ def backtest(
     if len(times):
         for index, cond in enumerate(automation.conditions):
             times = times[_condition(cond, times, history, clock, skipped, f"condition[{index}]")]
-    effects = _effects(automation, skipped)
+    effects, run_s = _effects(automation, skipped)
+    if automation.mode == "single" and run_s > 0 and len(times) > 1:
+        times = _single_mode(times, run_s)
+    # A firing is matched on its first effects (what it does at once, or after its first delay).
+    first = min((o for _e, _s, o in effects), default=0.0)
+    primary = [(e, st, o) for e, st, o in effects if o == first]
     window = window_minutes * 60.0
     days = (history.end - history.start).total_seconds() / 86400.0
     fired = len(times)
@@ -546,14 +567,14 @@ def backtest(
     already = np.zeros(fired, dtype=bool)
     missed = 0
     hand: np.ndarray = np.zeros(0)
-    for k, (entity_id, state) in enumerate(effects):
+    for k, (entity_id, state, after) in enumerate(primary):
         points = _effect_times(history, entity_id, state)
-        matched_mask &= _near(points, times, window)
+        matched_mask &= _near(points, times + after, window)
         if state != "*":
-            already |= history.state_at(entity_id, times - 1e-6) == state
+            already |= history.state_at(entity_id, times + after - 1e-6) == state
         if k == 0:
             hand = points
-            missed = int((~_near(times, hand, window)).sum()) if len(hand) else 0
+            missed = int((~_near(times + after, hand, window)).sum()) if len(hand) else 0
     matched = int(matched_mask.sum())
     unmatched = fired - matched if effects else 0
     agreement = matched / fired if effects and fired else None
@@ -595,7 +616,7 @@ def backtest(
         coverage=None if coverage is None else round(coverage, 3),
         summary=summary,
         firings=firings,
-        effects=[f"{e} -> {s}" for e, s in effects],
+        effects=[f"{e} -> {st}" + (f" after {round(o)} s" if o else "") for e, st, o in effects],
         not_evaluated=skipped,
         window_minutes=window_minutes,
     )
