@@ -167,3 +167,19 @@ def test_single_mode_ignores_triggers_during_a_delay_and_matches_the_first_effec
     assert result.effects == ["light.hall -> on", "light.hall -> off after 600 s"]
     parallel = backtest(one(text.replace("mode: single", "mode: parallel")), history, time_zone=TZ)
     assert parallel.fired == 3
+
+
+def test_misses_count_only_where_the_conditions_hold() -> None:
+    # Hand actions at 07:01 on every day of the 10 (days 5 and 6 are Saturday and Sunday).
+    events = [ev("light.kitchen", "off", "on", local(d, 7, 1)) for d in range(10)]
+    events += [ev("light.kitchen", "on", "off", local(d, 9, 0)) for d in range(10)]
+    history = History.from_events(events, START, END)
+    weekdays = time_auto("06:30:00", extra="condition:\n  - condition: time\n    weekday: [mon, tue, wed, thu, fri]\n")
+    result = backtest(weekdays, history, time_zone=TZ)
+    assert (result.fired, result.matched, result.missed) == (8, 0, 8)  # 06:30 is 31 minutes early
+    on_time = backtest(
+        time_auto("07:00:00", extra="condition:\n  - condition: time\n    weekday: [mon, tue, wed, thu, fri]\n"),
+        history,
+        time_zone=TZ,
+    )
+    assert (on_time.fired, on_time.matched, on_time.missed, on_time.coverage) == (8, 8, 0, 1.0)

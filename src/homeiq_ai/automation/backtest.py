@@ -574,6 +574,10 @@ def backtest(
             already |= history.state_at(entity_id, times + after - 1e-6) == state
         if k == 0:
             hand = points
+            # Hand actions count as missed only where its conditions held (a weekday automation
+            # misses nothing on a Sunday).
+            for index, cond in enumerate(automation.conditions):
+                hand = hand[_condition(cond, hand, history, clock, [], f"condition[{index}]")] if len(hand) else hand
             missed = int((~_near(times + after, hand, window)).sum()) if len(hand) else 0
     matched = int(matched_mask.sum())
     unmatched = fired - matched if effects else 0
