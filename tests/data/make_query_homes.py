@@ -64,8 +64,14 @@ def ha_demo() -> None:
     catalog = {
         "name": "ha_demo",
         "time_zone": "America/Los_Angeles",
-        "areas": [{"area_id": a["area_id"] if "area_id" in a else a["id"], "name": a["name"],
-                   "aliases": list(a.get("aliases") or [])} for a in area_list],
+        "areas": [
+            {
+                "area_id": a["area_id"] if "area_id" in a else a["id"],
+                "name": a["name"],
+                "aliases": list(a.get("aliases") or []),
+            }
+            for a in area_list
+        ],
         "entities": entities,
     }
     (OUT / "ha_demo.json").write_text(json.dumps(catalog, indent=1) + "\n")

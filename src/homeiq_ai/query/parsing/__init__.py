@@ -1,0 +1,1 @@
+"""The offline parser: a request in plain English to typed haconfig plans and questions."""
