@@ -183,3 +183,18 @@ def test_misses_count_only_where_the_conditions_hold() -> None:
         time_zone=TZ,
     )
     assert (on_time.fired, on_time.matched, on_time.missed, on_time.coverage) == (8, 8, 0, 1.0)
+
+
+def test_sun_condition_after_dark_and_or_not_groups() -> None:
+    history = History.from_events([], START, END)
+    where = {"time_zone": TZ, "latitude": 52.52, "longitude": 13.405}
+    dark = "condition:\n  - condition: sun\n    after: sunset\n    before: sunrise\n"
+    assert backtest(time_auto("23:00:00", extra=dark), history, **where).fired == 10
+    assert backtest(time_auto("12:00:00", extra=dark), history, **where).fired == 0
+    either = (
+        "condition:\n  - condition: or\n    conditions:\n      - condition: time\n        weekday: [sat]\n"
+        "      - condition: time\n        weekday: [sun]\n"
+    )
+    assert backtest(time_auto("12:00:00", extra=either), history, **where).fired == 2
+    neither = either.replace("condition: or", "condition: not")
+    assert backtest(time_auto("12:00:00", extra=neither), history, **where).fired == 8

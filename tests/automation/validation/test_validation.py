@@ -212,3 +212,22 @@ def test_entities_named_as_values_must_exist() -> None:
         ]
     )
     assert validate_text(text, catalog).results[0].valid
+
+
+def test_sun_triggers_overlap_and_a_loop_through_an_existing_automation() -> None:
+    sunset = "  - platform: sun\n    event: sunset\n    offset: '-00:10:00'"
+    existing = parse_text(
+        "id: ha2\nalias: Blind down at sunset\ntrigger:\n  - platform: sun\n    event: sunset\naction:\n"
+        + call("cover.close_cover", "cover.blind")
+        + "\n"
+    ) + parse_text(
+        "id: ha3\nalias: Kitchen follows blind\ntrigger:\n  - platform: state\n    entity_id: cover.blind\naction:\n"
+        + call("light.turn_on", "light.kitchen")
+    )
+    new = auto(
+        "Blind up at dusk",
+        sunset + "\n  - platform: state\n    entity_id: light.kitchen",
+        call("cover.open_cover", "cover.blind"),
+    )
+    kinds = sorted(c.kind for c in validate_text(new, CATALOG, existing).conflicts)
+    assert kinds == ["loop", "opposite_states"]
