@@ -50,7 +50,10 @@ async def test_gnn_run_stores_activates_and_scores_the_stored_home(app_client: C
         assert models["total"] == 1
         model = models["items"][0]
         assert (model["model_type"], model["version"], model["active"], model["available"]) == (
-            "gnn_synergy", "1", True, True,
+            "gnn_synergy",
+            "1",
+            True,
+            True,
         )
         assert model["data"]["train_seeds"] == [1] and model["data"]["test_seeds"] == [101]
         assert len(model["data"]["hash"]) == 16 and model["params"]["epochs"] == 15

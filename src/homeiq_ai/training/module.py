@@ -32,6 +32,8 @@ def _build_service(ctx: ModuleContext) -> TrainingService:
         ModelFiles(models_dir),
         threads=settings.training_torch_threads,
         history_days=settings.analysis_days,
+        base_model=settings.soft_prompt_base_model,
+        prompt_dataset=settings.soft_prompt_dataset,
     )
     return TrainingService(
         ctx.db,

@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from homeiq_ai.kernel.db import utcnow
 from homeiq_ai.kernel.homedata.store import HomeStore
 from homeiq_ai.training.api import HomeTypePrediction, ModelInfo, TrainingRun
-from homeiq_ai.training.ml import gnn, home_type
+from homeiq_ai.training.ml import gnn, home_type, soft_prompt
 from homeiq_ai.training.ml.control import RunControl, TrainingResult
 from homeiq_ai.training.ml.homegraph import HomeSnapshot, build_graph, snapshot_from_columns
 from homeiq_ai.training.ml.registry import ModelFiles
@@ -23,7 +24,18 @@ SNAPSHOT_TTL_SECONDS = 300.0
 class MlRuntime:
     """Runs trainers in a worker thread (so the API keeps answering) and scores with loaded models."""
 
-    def __init__(self, store: HomeStore, files: ModelFiles, *, threads: int = 1, history_days: int = 30) -> None:
+    def __init__(
+        self,
+        store: HomeStore,
+        files: ModelFiles,
+        *,
+        threads: int = 1,
+        history_days: int = 30,
+        base_model: Path | None = None,
+        prompt_dataset: Path | None = None,
+    ) -> None:
+        self._base_model = base_model
+        self._prompt_dataset = prompt_dataset
         self._store = store
         self._files = files
         self._threads = threads
@@ -33,7 +45,7 @@ class MlRuntime:
 
     def validators(self) -> dict[str, Any]:
         """Params validators by training type."""
-        return {"gnn_synergy": gnn.validate, "home_type": home_type.validate}
+        return {"gnn_synergy": gnn.validate, "home_type": home_type.validate, "soft_prompt": soft_prompt.validate}
 
     def trainers(self) -> dict[str, Any]:
         """Trainers by training type."""
@@ -44,7 +56,13 @@ class MlRuntime:
         async def train_home_type(run: TrainingRun, control: RunControl) -> TrainingResult:
             return await asyncio.to_thread(home_type.train_home_type, run.params, control, self._threads)
 
-        return {"gnn_synergy": train_gnn, "home_type": train_home_type}
+        async def train_soft_prompt(run: TrainingRun, control: RunControl) -> TrainingResult:
+            return await asyncio.to_thread(
+                soft_prompt.train_soft_prompt, run.params, control, self._base_model, self._prompt_dataset,
+                self._threads,
+            )  # fmt: skip
+
+        return {"gnn_synergy": train_gnn, "home_type": train_home_type, "soft_prompt": train_soft_prompt}
 
     async def snapshot(self) -> HomeSnapshot:
         """The stored home (registry and the last `history_days` of events), cached for a few minutes."""
