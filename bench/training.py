@@ -4,7 +4,7 @@ loose realism); and the status endpoint's p95 while a run trains.
 
 Each part runs in its own process so that its peak RSS is its own.
 
-    .venv/bin/python bench/training.py [--part gnn|home_type|status] [--quick]
+    .venv/bin/python bench/training.py [--part gnn|home_type|soft_prompt|status] [--quick]
 """
 
 from __future__ import annotations
@@ -142,6 +142,39 @@ def part_home_type(quick: bool) -> None:
     print(f"  shifted confusion      {m['shifted_confusion']}  ({m['shifted_setting']})")
 
 
+def part_soft_prompt(quick: bool) -> None:
+    """Prompt tuning on a tiny random GPT-2 built here (no model can be downloaded): loss and accuracy."""
+    from tokenizers import Tokenizer, models, pre_tokenizers, trainers
+    from transformers import GPT2Config, GPT2LMHeadModel, PreTrainedTokenizerFast
+
+    from homeiq_ai.training.ml import soft_prompt
+
+    folder = Path(tempfile.mkdtemp())
+    texts = [f"{p['request']} => {json.dumps(p['plan'], sort_keys=True)}" for p in soft_prompt.BUILT_IN_PAIRS]
+    tok = Tokenizer(models.WordLevel(unk_token="<unk>"))
+    tok.pre_tokenizer = pre_tokenizers.Whitespace()
+    tok.train_from_iterator(texts, trainers.WordLevelTrainer(special_tokens=["<unk>", "<eos>"]))
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", eos_token="<eos>")
+    fast.save_pretrained(folder)
+    GPT2LMHeadModel(GPT2Config(vocab_size=len(fast), n_positions=128, n_embd=64, n_layer=2, n_head=2)).save_pretrained(
+        folder
+    )
+    params = {"epochs": 20 if quick else 80}
+    t0 = time.perf_counter()
+    result = soft_prompt.train_soft_prompt(params, RunControl(Path(tempfile.mkdtemp())), folder, None)
+    m = result.metrics
+    print(
+        f"soft_prompt (tiny random GPT-2, 2x64, {m['train_pairs']}+{m['held_out_pairs']} pairs, "
+        f"{params['epochs']} epochs): {time.perf_counter() - t0:.1f} s, peak RSS {_peak_mib():.0f} MiB"
+    )
+    print(
+        f"  held-out loss {m['held_out_loss_before']} -> {m['held_out_loss']} (no prompt "
+        f"{m['held_out_loss_without_prompt']}); plan-token accuracy {m['plan_token_accuracy_without_prompt']} "
+        f"without, {m['plan_token_accuracy_with_prompt']} with; exact plans {m['plan_exact_without_prompt']} "
+        f"without, {m['plan_exact_with_prompt']} with"
+    )
+
+
 def part_status(quick: bool) -> None:
     """p50/p95 of GET /runs/{id} while a gnn_synergy run trains in the same process."""
     from litestar.testing import AsyncTestClient
@@ -181,10 +214,10 @@ def part_status(quick: bool) -> None:
 def main() -> int:
     """Run each part in its own process (or one part with --part)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["gnn", "home_type", "status"])
+    parser.add_argument("--part", choices=["gnn", "home_type", "soft_prompt", "status"])
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    parts = {"gnn": part_gnn, "home_type": part_home_type, "status": part_status}
+    parts = {"gnn": part_gnn, "home_type": part_home_type, "soft_prompt": part_soft_prompt, "status": part_status}
     if args.part:
         parts[args.part](args.quick)
         return 0
