@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 import msgspec
 
+from homeiq_ai.kernel.errors import UpstreamError
 from homeiq_ai.kernel.service_client import ServiceClient
 from homeiq_ai.training.api import (
     ERRORS_BY_CODE,
@@ -30,6 +32,18 @@ def _params(query: msgspec.Struct) -> dict[str, object]:
 def _segment(value: str) -> str:
     # An id or type typed by a person must stay one path segment.
     return quote(value, safe="")
+
+
+async def _declared_5xx(call: Any) -> Any:
+    """Await a call; a 5xx whose body names a declared error (503 model_unavailable) raises that error."""
+    try:
+        return await call
+    except UpstreamError as exc:
+        body = (exc.details or {}).get("body") if isinstance(exc.details, dict) else None
+        declared = ERRORS_BY_CODE.get(body.get("code")) if isinstance(body, dict) else None
+        if declared is not None:
+            raise declared(str(body.get("message") or exc)) from exc
+        raise
 
 
 class HttpTrainingApi:
@@ -73,14 +87,21 @@ class HttpTrainingApi:
             return None
 
     async def score_pairs(self, model_type: str, pairs: list[tuple[str, str]]) -> list[float]:
-        """See TrainingApi.score_pairs (idempotent: scoring changes nothing)."""
-        result = await self._client.call(
-            "POST",
-            f"/api/v1/training/models/{_segment(model_type)}/score",
-            PairScores,
-            json=PairScoreRequest(pairs=pairs),
-            errors=ERRORS_BY_CODE,
-            idempotent=True,
+        """See TrainingApi.score_pairs.
+
+        Scoring changes nothing, but 503 `model_unavailable` is an answer, not a passing fault: the call
+        is not marked idempotent so that the client raises the declared error instead of retrying 5xx.
+        Connection failures are still retried.
+        """
+        result = await _declared_5xx(
+            self._client.call(
+                "POST",
+                f"/api/v1/training/models/{_segment(model_type)}/score",
+                PairScores,
+                json=PairScoreRequest(pairs=pairs),
+                errors=ERRORS_BY_CODE,
+                idempotent=False,
+            )
         )
         return result.scores
 
@@ -98,20 +119,28 @@ class HttpTrainingApi:
         )
 
     async def activate_model(self, model_type: str, version: str) -> ModelInfo:
-        """See TrainingApi.activate_model (idempotent: activating twice changes nothing more)."""
-        return await self._client.call(
-            "POST",
-            f"/api/v1/training/models/{_segment(model_type)}/activate",
-            ModelInfo,
-            json=ActivateModelRequest(version=version),
-            errors=ERRORS_BY_CODE,
-            idempotent=True,
+        """See TrainingApi.activate_model (503 `model_unavailable` is raised, not retried)."""
+        return await _declared_5xx(
+            self._client.call(
+                "POST",
+                f"/api/v1/training/models/{_segment(model_type)}/activate",
+                ModelInfo,
+                json=ActivateModelRequest(version=version),
+                errors=ERRORS_BY_CODE,
+                idempotent=False,
+            )
         )
 
     async def predict_home_type(self) -> HomeTypePrediction:
-        """See TrainingApi.predict_home_type."""
-        return await self._client.call(
-            "GET", "/api/v1/training/predictions/home_type", HomeTypePrediction, errors=ERRORS_BY_CODE
+        """See TrainingApi.predict_home_type (503 `model_unavailable` is raised, not retried)."""
+        return await _declared_5xx(
+            self._client.call(
+                "GET",
+                "/api/v1/training/predictions/home_type",
+                HomeTypePrediction,
+                errors=ERRORS_BY_CODE,
+                idempotent=False,
+            )
         )
 
 
