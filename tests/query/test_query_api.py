@@ -36,8 +36,8 @@ async def _create(client: Any, **body: Any) -> dict[str, Any]:
 # --- POST /api/v1/query/ ---------------------------------------------------------------------------
 
 
-async def test_create_query_stores_it_as_received_without_a_plan(app_client: Callable[..., Any]) -> None:
-    """A query is stored stripped, `received`, with no plan, refinements or clarifications; 201."""
+async def test_create_query_in_an_empty_home_asks_and_stores_no_plan(app_client: Callable[..., Any]) -> None:
+    """A query is stored stripped; with no entity to name it asks (needs_clarification) and has no plan; 201."""
     async with app_client(["query"]) as client:
         response = await client.post(
             QUERY,
@@ -47,9 +47,12 @@ async def test_create_query_stores_it_as_received_without_a_plan(app_client: Cal
         query = response.json()
         assert len(query["id"]) == 32
         assert query["text"] == "dim the lights at movie time"
-        assert query["status"] == "received"
-        assert query["plan"] is None
-        assert query["refinements"] == [] and query["clarifications"] == []
+        assert query["status"] == "needs_clarification"
+        assert query["plan"] is None and query["plans"] == []
+        assert query["query_id"] == query["id"]
+        assert query["questions"], query
+        assert {c["id"] for c in query["clarifications"]} == {q["id"] for q in query["questions"]}
+        assert query["refinements"] == []
         assert (query["user_id"], query["context"]) == ("u1", {"area": "den"})
         assert query["created_at"] == query["updated_at"]
         stored = await client.get(f"{QUERY}{query['id']}")
@@ -128,7 +131,7 @@ async def test_get_unknown_query_is_404(app_client: Callable[..., Any]) -> None:
 
 
 async def test_refine_appends_and_updates_the_time(app_client: Callable[..., Any]) -> None:
-    """Each refinement is appended, stripped, in order; updated_at moves; the plan stays None."""
+    """Each refinement is appended, stripped, in order; updated_at moves; with no home entities no plan."""
     async with app_client(["query"]) as client:
         query = await _create(client)
         first = await client.post(f"{QUERY}{query['id']}/refine", json={"refinement": " only on weekdays "})
@@ -138,7 +141,7 @@ async def test_refine_appends_and_updates_the_time(app_client: Callable[..., Any
         assert second["refinements"] == ["only on weekdays", "and at 50%"]
         assert second["updated_at"] >= first.json()["updated_at"] > query["updated_at"]
         assert second["created_at"] == query["created_at"]
-        assert (second["status"], second["plan"]) == ("received", None)
+        assert (second["status"], second["plan"]) == ("needs_clarification", None)
         assert (await client.get(f"{QUERY}{query['id']}")).json() == second
 
 
@@ -164,7 +167,7 @@ async def test_empty_or_too_long_refinement_is_400(app_client: Callable[..., Any
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"refinement": 3}, "refinement"), ({}, "refinement"), ({"refinement": "x", "extra": 1}, "extra")],
+    [({"refinement": 3}, "refinement"), ({"answers": ["x"]}, "answers"), ({"refinement": "x", "extra": 1}, "extra")],
 )
 async def test_wrong_refine_json_is_400_naming_the_field(
     app_client: Callable[..., Any], body: dict[str, Any], field: str
@@ -176,6 +179,14 @@ async def test_wrong_refine_json_is_400_naming_the_field(
             await client.post(f"{QUERY}{query['id']}/refine", json=body), 400, "invalid_request"
         )
         assert field in error["message"]
+
+
+async def test_refine_with_neither_answers_nor_refinement_is_400(app_client: Callable[..., Any]) -> None:
+    """An empty refine body answers 400 `invalid_query` naming both fields."""
+    async with app_client(["query"]) as client:
+        query = await _create(client)
+        error = assert_error(await client.post(f"{QUERY}{query['id']}/refine", json={}), 400, "invalid_query")
+        assert "answers" in error["message"] and "refinement" in error["message"]
 
 
 async def test_concurrent_refinements_are_all_kept(

@@ -15,11 +15,15 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "MAX_USER_ID_CHARS",
     "Clarification",
+    "EntityMatch",
     "InvalidQueryError",
     "Query",
     "QueryApi",
     "QueryError",
     "QueryNotFoundError",
+    "QueryOption",
+    "QueryPlan",
+    "QueryQuestion",
     "QueryRequest",
     "QuerySuggestion",
     "QuerySuggestionPage",
@@ -39,9 +43,45 @@ class QueryRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 
 class RefineRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """More words about a stored query: 1..1000 characters once surrounding blanks are removed."""
+    """Answers to a query's questions and/or more words about it (at least one of the two).
 
-    refinement: str
+    `answers` maps a question id to one of its option ids, or to free text (1..1000 characters);
+    `refinement` is appended to the request and read again (1..1000 characters).
+    """
+
+    refinement: str | None = None
+    answers: dict[str, str] | None = None
+
+
+class QueryOption(msgspec.Struct, kw_only=True):
+    """One concrete answer to a question: its id (what to send back) and a label for people."""
+
+    id: str
+    label: str
+
+
+class QueryQuestion(msgspec.Struct, kw_only=True):
+    """An open question: answer it with POST /api/v1/query/{id}/refine {"answers": {id: option id}}."""
+
+    id: str
+    text: str
+    options: list[QueryOption] = msgspec.field(default_factory=list)
+
+
+class EntityMatch(msgspec.Struct, kw_only=True):
+    """An entity the request named, with how sure the resolver is (0..1)."""
+
+    entity_id: str
+    name: str
+    score: float
+
+
+class QueryPlan(msgspec.Struct, kw_only=True):
+    """One plan: a plain-words summary, a confidence and the HA automation config as a JSON object."""
+
+    summary: str
+    confidence: float
+    automation: dict[str, Any]
 
 
 class Clarification(msgspec.Struct, kw_only=True):
@@ -54,9 +94,15 @@ class Clarification(msgspec.Struct, kw_only=True):
 
 
 class Query(msgspec.Struct, kw_only=True):
-    """A stored query. In this version it stays `received` with no plan: the parser comes later."""
+    """A stored query session: `planned` (plans, no open question) or `needs_clarification`.
+
+    `plan` is the first plan's automation (the HA config as a JSON object: alias, trigger, condition,
+    action, mode), None while questions are open. `query_id` equals `id`. `engine` says who planned:
+    `offline`, `llm`, or `offline_fallback` (the LLM failed; `notes` says why).
+    """
 
     id: str
+    query_id: str = ""
     text: str
     status: str
     user_id: str | None = None
@@ -64,6 +110,13 @@ class Query(msgspec.Struct, kw_only=True):
     refinements: list[str] = msgspec.field(default_factory=list)
     clarifications: list[Clarification] = msgspec.field(default_factory=list)
     plan: dict[str, Any] | None = None
+    entities: list[EntityMatch] = msgspec.field(default_factory=list)
+    plans: list[QueryPlan] = msgspec.field(default_factory=list)
+    questions: list[QueryQuestion] = msgspec.field(default_factory=list)
+    answers: dict[str, str] = msgspec.field(default_factory=dict)
+    confidence: float = 0.0
+    engine: str = "offline"
+    notes: list[str] = msgspec.field(default_factory=list)
     created_at: datetime
     updated_at: datetime
 
@@ -99,7 +152,7 @@ class QueryError(Exception):
 
 
 class InvalidQueryError(QueryError):
-    """The query or refinement text (or the user id) is empty or too long."""
+    """The query or refinement text (or the user id, or an answer) is empty, too long or unknown."""
 
     code = "invalid_query"
     http_status = 400
@@ -129,7 +182,7 @@ class QueryApi(Protocol):
         ...
 
     async def refine_query(self, query_id: str, request: RefineRequest) -> Query:
-        """Add a refinement to a query; raises QueryNotFoundError, InvalidQueryError."""
+        """Answer questions and/or add words, plan again; raises QueryNotFoundError, InvalidQueryError."""
         ...
 
     async def list_suggestions(self, query_id: str) -> QuerySuggestionPage:

@@ -18,12 +18,20 @@ class QueryRecord(Base):
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     text: Mapped[str] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
     user_id: Mapped[str | None] = mapped_column(String(255), index=True)
     context: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     refinements: Mapped[list[str]] = mapped_column(JSON, default=list)
     clarifications: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     plan: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The session: open questions, answers given (question id -> option id or text), plans and scores.
+    questions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    answers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    entities: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    plans: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    confidence: Mapped[float] = mapped_column(Float, default=0.0)
+    engine: Mapped[str] = mapped_column(String(16), default="offline")
+    catalog_version: Mapped[str | None] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

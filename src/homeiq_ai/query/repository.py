@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from homeiq_ai.query.models import QueryRecord, QuerySuggestionRecord
@@ -33,3 +33,11 @@ class QueryRepository:
             .order_by(QuerySuggestionRecord.confidence.desc(), QuerySuggestionRecord.id)
         )
         return list((await self.session.execute(stmt)).scalars().all())
+
+    async def add_suggestion(self, record: QuerySuggestionRecord) -> None:
+        """Stage a new suggestion."""
+        self.session.add(record)
+
+    async def delete_suggestions(self, query_id: str) -> None:
+        """Remove the suggestions of a query (before it is planned again)."""
+        await self.session.execute(delete(QuerySuggestionRecord).where(QuerySuggestionRecord.query_id == query_id))

@@ -18,7 +18,7 @@ class QueryController(Controller):
 
     @post("/", status_code=HTTP_201_CREATED, summary="Submit a query")
     async def create_query(self, service: QueryService, data: QueryRequest) -> Query:
-        """Store a query (1..1000 characters); 201 with it, `received` and without a plan in this version."""
+        """Plan a request (1..1000 characters) offline; 201 with plans, or with questions to answer."""
         return await service.create_query(data)
 
     @get("/{query_id:str}", summary="One query")
@@ -28,7 +28,7 @@ class QueryController(Controller):
 
     @post("/{query_id:str}/refine", status_code=HTTP_200_OK, summary="Refine a query")
     async def refine_query(self, service: QueryService, query_id: str, data: RefineRequest) -> Query:
-        """Append a refinement (1..1000 characters) to a query and return the query."""
+        """Answer questions (`answers`: question id -> option id or text) and/or add words; plan again."""
         return await service.refine_query(query_id, data)
 
     @get("/{query_id:str}/suggestions", summary="Suggestions of a query")

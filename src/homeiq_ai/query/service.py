@@ -1,36 +1,48 @@
-"""Use cases of the query module: storing queries, refining them, listing their suggestions."""
+"""Use cases of the query module: plan a request against the home catalog, answer its questions, list suggestions."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 import uuid
+from typing import Any
 
 from homeiq_ai.kernel.db import Database, utcnow
+from homeiq_ai.kernel.homedata.store import HomeStore
 from homeiq_ai.query.api import (
     MAX_TEXT_CHARS,
     MAX_USER_ID_CHARS,
     Clarification,
+    EntityMatch,
     InvalidQueryError,
     Query,
     QueryNotFoundError,
+    QueryOption,
+    QueryPlan,
+    QueryQuestion,
     QueryRequest,
     QuerySuggestion,
     QuerySuggestionPage,
     RefineRequest,
 )
 from homeiq_ai.query.models import QueryRecord, QuerySuggestionRecord
+from homeiq_ai.query.parsing.parser import ParseResult, parse_request
 from homeiq_ai.query.repository import QueryRepository
+from homeiq_ai.query.resolution.index import Catalog, CatalogArea, CatalogEntity, CatalogIndex
 
 log = logging.getLogger(__name__)
 
-# The natural-language parser comes in a later version; until then a query is stored as received.
-RECEIVED = "received"
+PLANNED = "planned"
+NEEDS_CLARIFICATION = "needs_clarification"
+MAX_ANSWERS = 50
 
 
 def query_dto(record: QueryRecord) -> Query:
     """Map a stored query to its DTO."""
     return Query(
         id=record.id,
+        query_id=record.id,
         text=record.text,
         status=record.status,
         user_id=record.user_id,
@@ -38,6 +50,16 @@ def query_dto(record: QueryRecord) -> Query:
         refinements=list(record.refinements or []),
         clarifications=[Clarification(**c) for c in record.clarifications or []],
         plan=dict(record.plan) if record.plan is not None else None,
+        entities=[EntityMatch(**e) for e in record.entities or []],
+        plans=[QueryPlan(**p) for p in record.plans or []],
+        questions=[
+            QueryQuestion(id=q["id"], text=q["text"], options=[QueryOption(**o) for o in q.get("options", [])])
+            for q in record.questions or []
+        ],
+        answers=dict(record.answers or {}),
+        confidence=record.confidence or 0.0,
+        engine=record.engine or "offline",
+        notes=[],
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
@@ -70,15 +92,119 @@ def clean_text(value: str, field: str) -> str:
     return text
 
 
-class QueryService:
-    """Stores queries and their refinements; parsing and planning come in a later version."""
+class CatalogCache:
+    """The home catalog's index, rebuilt only when the catalog's version (a hash) changes.
 
-    def __init__(self, db: Database, *, repository: type[QueryRepository] = QueryRepository) -> None:
+    The catalog is read from the home store at most once per `ttl_s`; between reads every request
+    uses the same index, so a request never scans the catalog.
+    """
+
+    def __init__(self, store: HomeStore, *, ttl_s: float = 30.0) -> None:
+        self._store = store
+        self._ttl_s = ttl_s
+        self._index: CatalogIndex | None = None
+        self._read_at = -1e18
+        self._lock = asyncio.Lock()
+        self.builds = 0
+
+    def invalidate(self) -> None:
+        """Read the catalog again on the next request (after a sync, say)."""
+        self._read_at = -1e18
+
+    async def index(self) -> CatalogIndex:
+        """The current index."""
+        if self._index is not None and time.monotonic() - self._read_at < self._ttl_s:
+            return self._index
+        async with self._lock:
+            if self._index is not None and time.monotonic() - self._read_at < self._ttl_s:
+                return self._index
+            areas = await self._store.areas()
+            entities = await self._store.entities()
+            catalog = Catalog(
+                entities=[
+                    CatalogEntity(
+                        entity_id=e.entity_id,
+                        name=e.friendly_name or e.entity_id.split(".", 1)[1].replace("_", " "),
+                        area_id=e.area_id,
+                        device_class=e.device_class,
+                        aliases=tuple(e.aliases),
+                    )
+                    for e in entities
+                ],
+                areas=[CatalogArea(area_id=a.area_id, name=a.name, aliases=tuple(a.aliases)) for a in areas],
+            )
+            if self._index is None or self._index.version != catalog.version:
+                self._index = await asyncio.to_thread(CatalogIndex, catalog)
+                self.builds += 1
+            self._read_at = time.monotonic()
+            return self._index
+
+
+def _plan_columns(record: QueryRecord, result: ParseResult, index: CatalogIndex) -> None:
+    """Write a parse result into the session's columns."""
+    questions = [
+        {"id": q.id, "text": q.text, "options": [{"id": i, "label": label} for i, label in q.options]}
+        for q in result.questions
+    ]
+    asked = {c["id"]: c for c in record.clarifications or []}
+    for q in questions:
+        asked.setdefault(q["id"], {"id": q["id"], "question": q["text"], "options": [o["id"] for o in q["options"]]})
+    for qid, answer in (record.answers or {}).items():
+        if qid in asked:
+            asked[qid] = {**asked[qid], "answer": answer}
+    record.clarifications = list(asked.values())
+    record.questions = questions
+    record.entities = [
+        {"entity_id": eid, "name": index.name_of(eid), "score": round(score, 3)} for eid, score in result.entities
+    ]
+    record.plans = [
+        {"summary": p.summary, "confidence": p.confidence, "automation": p.automation.to_config()} for p in result.plans
+    ]
+    record.confidence = result.confidence
+    record.engine = "offline"
+    record.catalog_version = index.version
+    record.status = PLANNED if result.plans and not result.questions else NEEDS_CLARIFICATION
+    record.plan = record.plans[0]["automation"] if record.status == PLANNED else None
+
+
+def _full_text(record: QueryRecord) -> str:
+    return " ".join([record.text, *(record.refinements or [])])
+
+
+class QueryService:
+    """Plans requests against the home catalog, stores the sessions and their suggestions."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        repository: type[QueryRepository] = QueryRepository,
+        catalog: CatalogCache | None = None,
+    ) -> None:
         self._db = db
         self._repository = repository
+        self.catalog = catalog or CatalogCache(HomeStore(db))
+
+    async def _replace_suggestions(self, repository: QueryRepository, record: QueryRecord) -> None:
+        await repository.delete_suggestions(record.id)
+        if record.status != PLANNED:
+            return
+        now = utcnow()
+        for plan in record.plans:
+            await repository.add_suggestion(
+                QuerySuggestionRecord(
+                    id=uuid.uuid4().hex,
+                    query_id=record.id,
+                    title=plan["automation"]["alias"][:255],
+                    description=plan["summary"],
+                    plan=plan["automation"],
+                    confidence=plan["confidence"],
+                    created_at=now,
+                )
+            )
 
     async def create_query(self, request: QueryRequest) -> Query:
-        """Store a query as received, with no plan.
+        """Plan a request and store the session.
 
         Raises:
             InvalidQueryError: empty or too long text, or a too long user id.
@@ -86,21 +212,28 @@ class QueryService:
         text = clean_text(request.query, "query")
         if request.user_id is not None and len(request.user_id) > MAX_USER_ID_CHARS:
             raise InvalidQueryError(f"user_id may have at most {MAX_USER_ID_CHARS} characters")
+        index = await self.catalog.index()
+        result = parse_request(text, index)
         now = utcnow()
         record = QueryRecord(
             id=uuid.uuid4().hex,
             text=text,
-            status=RECEIVED,
+            status=NEEDS_CLARIFICATION,
             user_id=request.user_id,
             context=dict(request.context) if request.context is not None else None,
             refinements=[],
             clarifications=[],
+            answers={},
             plan=None,
             created_at=now,
             updated_at=now,
         )
+        _plan_columns(record, result, index)
         async with self._db.session() as session:
-            await self._repository(session).add_query(record)
+            repository = self._repository(session)
+            await repository.add_query(record)
+            await session.flush()
+            await self._replace_suggestions(repository, record)
         return query_dto(record)
 
     async def get_query(self, query_id: str) -> Query:
@@ -116,25 +249,59 @@ class QueryService:
             return query_dto(record)
 
     async def refine_query(self, query_id: str, request: RefineRequest) -> Query:
-        """Append a refinement to a query.
+        """Merge answers and/or more words into a query, then plan it again.
+
+        An answer is an option id of its question or free text; a question answered once is not asked
+        again (its answer is kept). Free text to a missing trigger or action is read as more words.
 
         Raises:
-            InvalidQueryError: empty or too long refinement.
+            InvalidQueryError: neither answers nor a refinement, empty or too long texts, too many answers.
             QueryNotFoundError: no query has that id.
         """
-        text = clean_text(request.refinement, "refinement")
+        refinement = clean_text(request.refinement, "refinement") if request.refinement is not None else None
+        answers: dict[str, str] = {}
+        for qid, value in (request.answers or {}).items():
+            answers[clean_text(qid, "answer id")[:128]] = clean_text(value, f"answer to {qid!r}")
+        if refinement is None and not answers:
+            raise InvalidQueryError("refine needs `answers` (question id -> option id or text) or a `refinement`")
+        if len(answers) > MAX_ANSWERS:
+            raise InvalidQueryError(f"at most {MAX_ANSWERS} answers at once")
+        index = await self.catalog.index()
         async with self._db.session() as session:
-            record = await self._repository(session).get_query(query_id, for_update=True)
+            repository = self._repository(session)
+            record = await repository.get_query(query_id, for_update=True)
             if record is None:
                 raise QueryNotFoundError(f"no query has id {query_id!r}")
-            # A new list, so that the JSON column is seen as changed.
-            record.refinements = [*(record.refinements or []), text]
+            known = {c["id"]: c for c in record.clarifications or []}
+            unknown = sorted(set(answers) - set(known))
+            if unknown:
+                raise InvalidQueryError(f"no question of this query has id {unknown[0]!r}")
+            # New lists and dicts, so that the JSON columns are seen as changed.
+            refinements = list(record.refinements or [])
+            merged = dict(record.answers or {})
+            for qid, value in answers.items():
+                options = known[qid].get("options") or []
+                if value in options:
+                    merged[qid] = value
+                elif qid in ("no_trigger", "no_action", "trigger_unclear"):
+                    refinements.append(value)
+                    merged[qid] = value
+                elif options:
+                    raise InvalidQueryError(f"answer to {qid!r} must be one of {options}, got {value!r}")
+                else:
+                    merged[qid] = value
+            if refinement is not None:
+                refinements.append(refinement)
+            record.refinements = refinements
+            record.answers = merged
+            _plan_columns(record, parse_request(_full_text(record), index, merged), index)
             record.updated_at = utcnow()
             await session.flush()
+            await self._replace_suggestions(repository, record)
             return query_dto(record)
 
     async def list_suggestions(self, query_id: str) -> QuerySuggestionPage:
-        """The suggestions of a query, most confident first; none are made in this version.
+        """The suggestions of a query (one per plan of a planned query), most confident first.
 
         Raises:
             QueryNotFoundError: no query has that id.
@@ -145,3 +312,6 @@ class QueryService:
                 raise QueryNotFoundError(f"no query has id {query_id!r}")
             items = [suggestion_dto(r) for r in await repository.list_suggestions(query_id)]
         return QuerySuggestionPage(items=items, total=len(items))
+
+
+__all__: list[Any] = ["CatalogCache", "QueryService"]
