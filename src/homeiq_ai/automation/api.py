@@ -14,21 +14,34 @@ __all__ = [
     "ERRORS_BY_CODE",
     "AutomationApi",
     "AutomationError",
+    "AutomationNotFoundError",
+    "AutomationVersion",
+    "DeployInProgressError",
     "DeployRequest",
+    "DeployResult",
+    "DeployedAutomation",
+    "DeployedAutomationPage",
     "Deployment",
     "DeploymentPage",
+    "EditSuggestionRequest",
     "GenerateRequest",
     "GenerateResult",
     "HomeAssistantNotConfiguredError",
+    "InvalidAutomationError",
     "InvalidSuggestionStateError",
+    "ManualSuggestionRequest",
+    "ReasonRequest",
+    "RollbackRequest",
     "SourceNotReadyError",
     "Suggestion",
     "SuggestionNotFoundError",
     "SuggestionPage",
+    "UnsafeAutomationError",
+    "ValidateRequest",
 ]
 
-SuggestionSource = Literal["pattern", "synergy", "query"]
-SuggestionStatus = Literal["proposed", "approved", "rejected", "deployed"]
+SuggestionSource = Literal["pattern", "synergy", "query", "manual"]
+SuggestionStatus = Literal["proposed", "approved", "rejected", "deployed", "disabled", "rolled_back", "deleted"]
 
 
 class Suggestion(msgspec.Struct, kw_only=True):
@@ -43,8 +56,78 @@ class Suggestion(msgspec.Struct, kw_only=True):
     confidence: float
     entity_ids: list[str] = msgspec.field(default_factory=list)
     config: dict[str, Any] | None = None
+    automation: dict[str, Any] | None = None
+    yaml: str | None = None
+    evidence: dict[str, Any] | None = None
+    validation: dict[str, Any] | None = None
+    safety: dict[str, Any] | None = None
+    backtest: dict[str, Any] | None = None
+    status_reason: str | None = None
+    ha_automation_id: str | None = None
+    entity_id: str | None = None
     created_at: datetime
     updated_at: datetime
+
+
+class ManualSuggestionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A hand-written automation: YAML/JSON text, or the config as an object."""
+
+    yaml: Annotated[str, msgspec.Meta(max_length=100_000)] | None = None
+    automation: dict[str, Any] | None = None
+
+
+class EditSuggestionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """New YAML for a suggestion (validated again)."""
+
+    yaml: Annotated[str, msgspec.Meta(min_length=1, max_length=100_000)]
+
+
+class ReasonRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """An optional reason for an approval or a rejection."""
+
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+class ValidateRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One automation or a list, as YAML or JSON text."""
+
+    yaml: Annotated[str, msgspec.Meta(min_length=1, max_length=200_000)]
+
+
+class RollbackRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Which earlier version to deploy again."""
+
+    version: Annotated[int, msgspec.Meta(ge=1)]
+
+
+class AutomationVersion(msgspec.Struct, kw_only=True):
+    """One deployed version: its YAML, the diff from the previous one, who and when."""
+
+    version: int
+    yaml: str | None
+    diff: str | None
+    actor: str | None
+    note: str | None
+    deployed_at: datetime
+
+
+class DeployedAutomation(msgspec.Struct, kw_only=True):
+    """An automation this project deployed to Home Assistant."""
+
+    automation_id: str
+    ha_automation_id: str
+    entity_id: str | None
+    status: str
+    alias: str
+    version: int
+    versions: list[AutomationVersion] = msgspec.field(default_factory=list)
+
+
+class DeployedAutomationPage(msgspec.Struct, kw_only=True):
+    """Deployed automations."""
+
+    items: list[DeployedAutomation]
+    total: int
 
 
 class SuggestionPage(msgspec.Struct, kw_only=True):
@@ -63,7 +146,7 @@ class GenerateRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     suggestions) from the query module and needs `query_id`.
     """
 
-    source: Literal["patterns", "query"] = "patterns"
+    source: Literal["patterns", "synergies", "query"] = "patterns"
     query_id: str | None = None
     min_confidence: Annotated[float, msgspec.Meta(ge=0.0, le=1.0)] = 0.0
     limit: Annotated[int, msgspec.Meta(ge=1, le=200)] = 20
@@ -80,6 +163,17 @@ class DeployRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Which approved suggestion to deploy to Home Assistant."""
 
     suggestion_id: Annotated[str, msgspec.Meta(min_length=1, max_length=64)]
+    override: bool = False
+    reason: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
+
+
+class DeployResult(msgspec.Struct, kw_only=True):
+    """What a deploy did in Home Assistant."""
+
+    automation_id: str
+    ha_automation_id: str
+    entity_id: str | None
+    version: int
 
 
 class Deployment(msgspec.Struct, kw_only=True):
@@ -135,6 +229,34 @@ class SourceNotReadyError(AutomationError):
     http_status = 409
 
 
+class InvalidAutomationError(AutomationError):
+    """The automation text or config is not a valid automation."""
+
+    code = "invalid_automation"
+    http_status = 400
+
+
+class UnsafeAutomationError(AutomationError):
+    """A critical safety finding: deploying needs an explicit override with a reason."""
+
+    code = "unsafe_automation"
+    http_status = 409
+
+
+class AutomationNotFoundError(AutomationError):
+    """No deployed automation has that id, or no version that number."""
+
+    code = "automation_not_found"
+    http_status = 404
+
+
+class DeployInProgressError(AutomationError):
+    """Another process is deploying this suggestion right now."""
+
+    code = "deploy_in_progress"
+    http_status = 409
+
+
 class HomeAssistantNotConfiguredError(AutomationError):
     """Deployment needs HA_URL and HA_TOKEN."""
 
@@ -149,6 +271,10 @@ ERRORS_BY_CODE: dict[str, type[AutomationError]] = {
         InvalidSuggestionStateError,
         SourceNotReadyError,
         HomeAssistantNotConfiguredError,
+        InvalidAutomationError,
+        UnsafeAutomationError,
+        AutomationNotFoundError,
+        DeployInProgressError,
     )
 }
 
@@ -170,6 +296,18 @@ class AutomationApi(Protocol):
         """Create suggestions from patterns or from a query."""
         ...
 
-    async def approve_suggestion(self, suggestion_id: str) -> Suggestion:
+    async def approve_suggestion(self, suggestion_id: str, reason: str | None = None) -> Suggestion:
         """Approve a proposed suggestion."""
+        ...
+
+    async def reject_suggestion(self, suggestion_id: str, reason: str | None = None) -> Suggestion:
+        """Reject a proposed suggestion; it stays rejected unless its evidence clearly grows."""
+        ...
+
+    async def create_suggestion(self, request: ManualSuggestionRequest) -> Suggestion:
+        """Store a hand-written automation as a suggestion (source manual); raises InvalidAutomationError."""
+        ...
+
+    async def deploy(self, request: DeployRequest) -> DeployResult:
+        """Deploy an approved suggestion to Home Assistant."""
         ...

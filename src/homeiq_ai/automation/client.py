@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from homeiq_ai.automation.api import (
     ERRORS_BY_CODE,
+    DeployRequest,
+    DeployResult,
     GenerateRequest,
     GenerateResult,
+    ManualSuggestionRequest,
+    ReasonRequest,
     Suggestion,
     SuggestionPage,
 )
@@ -29,9 +33,7 @@ class HttpAutomationApi:
 
     async def get_suggestion(self, suggestion_id: str) -> Suggestion:
         """See AutomationApi.get_suggestion."""
-        return await self._client.call(
-            "GET", f"/api/v1/suggestions/{suggestion_id}", Suggestion, errors=ERRORS_BY_CODE
-        )
+        return await self._client.call("GET", f"/api/v1/suggestions/{suggestion_id}", Suggestion, errors=ERRORS_BY_CODE)
 
     async def generate_suggestions(self, request: GenerateRequest) -> GenerateResult:
         """See AutomationApi.generate_suggestions (safe to retry: it never duplicates)."""
@@ -44,14 +46,38 @@ class HttpAutomationApi:
             idempotent=True,
         )
 
-    async def approve_suggestion(self, suggestion_id: str) -> Suggestion:
+    async def approve_suggestion(self, suggestion_id: str, reason: str | None = None) -> Suggestion:
         """See AutomationApi.approve_suggestion (idempotent)."""
         return await self._client.call(
             "POST",
             f"/api/v1/suggestions/{suggestion_id}/approve",
             Suggestion,
+            json=ReasonRequest(reason=reason),
             errors=ERRORS_BY_CODE,
             idempotent=True,
+        )
+
+    async def reject_suggestion(self, suggestion_id: str, reason: str | None = None) -> Suggestion:
+        """See AutomationApi.reject_suggestion (idempotent)."""
+        return await self._client.call(
+            "POST",
+            f"/api/v1/suggestions/{suggestion_id}/reject",
+            Suggestion,
+            json=ReasonRequest(reason=reason),
+            errors=ERRORS_BY_CODE,
+            idempotent=True,
+        )
+
+    async def create_suggestion(self, request: ManualSuggestionRequest) -> Suggestion:
+        """See AutomationApi.create_suggestion (not retried: it would store a second copy)."""
+        return await self._client.call(
+            "POST", "/api/v1/suggestions/", Suggestion, json=request, errors=ERRORS_BY_CODE, idempotent=False
+        )
+
+    async def deploy(self, request: DeployRequest) -> DeployResult:
+        """See AutomationApi.deploy (not retried; the DB guard makes a repeat a 409, never a double)."""
+        return await self._client.call(
+            "POST", "/api/v1/deployment/deploy", DeployResult, json=request, errors=ERRORS_BY_CODE, idempotent=False
         )
 
 

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from homeiq_ai.automation.api import GenerateRequest, GenerateResult, Suggestion, SuggestionPage
+from homeiq_ai.automation.api import (
+    DeployRequest,
+    DeployResult,
+    GenerateRequest,
+    GenerateResult,
+    ManualSuggestionRequest,
+    Suggestion,
+    SuggestionPage,
+)
 from homeiq_ai.automation.service import AutomationService
 
 
@@ -26,6 +34,18 @@ class LocalAutomationApi:
         """See AutomationApi.generate_suggestions."""
         return await self._service.generate_suggestions(request)
 
-    async def approve_suggestion(self, suggestion_id: str) -> Suggestion:
+    async def approve_suggestion(self, suggestion_id: str, reason: str | None = None) -> Suggestion:
         """See AutomationApi.approve_suggestion."""
-        return await self._service.approve_suggestion(suggestion_id)
+        return await self._service.approve_suggestion(suggestion_id, reason)
+
+    async def reject_suggestion(self, suggestion_id: str, reason: str | None = None) -> Suggestion:
+        """See AutomationApi.reject_suggestion."""
+        return await self._service.reject_suggestion(suggestion_id, reason)
+
+    async def create_suggestion(self, request: ManualSuggestionRequest) -> Suggestion:
+        """See AutomationApi.create_suggestion."""
+        return await self._service.create_suggestion(request)
+
+    async def deploy(self, request: DeployRequest) -> DeployResult:
+        """See AutomationApi.deploy."""
+        return await self._service.deploy(request)

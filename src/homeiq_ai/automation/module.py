@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import json
+import logging
+
+from homeiq_ai.automation.api import GenerateRequest
 from homeiq_ai.automation.facade import LocalAutomationApi
 from homeiq_ai.automation.routes import build_router
 from homeiq_ai.automation.service import AutomationService
-from homeiq_ai.kernel.modules import ModuleContext, ModuleSpec
+from homeiq_ai.kernel.homeassistant import HomeAssistantClient
+from homeiq_ai.kernel.modules import JobSpec, ModuleContext, ModuleSpec
+
+log = logging.getLogger(__name__)
+AFTER_ANALYSIS_CRON = "30 5 * * *"
 
 
 def _service(ctx: ModuleContext) -> AutomationService:
@@ -17,8 +25,39 @@ def _service(ctx: ModuleContext) -> AutomationService:
             ctx.api("pattern"),
             ctx.api("query"),
             home_assistant_configured=bool(ctx.settings.ha_url and ctx.settings.ha_token),
+            home_assistant=lambda: HomeAssistantClient.from_settings(ctx.settings),
         ),
     )
+
+
+async def _generate_all(service: AutomationService) -> None:
+    for source in ("patterns", "synergies"):
+        result = await service.generate_suggestions(GenerateRequest(source=source, limit=200))  # type: ignore[arg-type]
+        log.info("suggestions from %s after analysis: %d new", source, len(result.created))
+
+
+async def _startup(ctx: ModuleContext) -> None:
+    """Suggest after every completed analysis: the pattern module publishes its completion on MQTT."""
+    service = _service(ctx)
+
+    async def on_complete(_topic: str, payload: bytes) -> None:
+        if json.loads(payload or b"{}").get("status") == "completed":
+            await _generate_all(service)
+
+    if ctx.mqtt.enabled:
+        ctx.mqtt.subscribe(ctx.mqtt.topic("analysis", "pattern", "complete"), on_complete)
+
+
+def _jobs(ctx: ModuleContext) -> list[JobSpec]:
+    # Without MQTT, a daily run after the nightly analysis does the same (generation never duplicates).
+    return [
+        JobSpec(
+            id="automation.suggest_after_analysis",
+            func=lambda: _generate_all(_service(ctx)),
+            trigger="cron",
+            cron=AFTER_ANALYSIS_CRON,
+        )
+    ]
 
 
 spec = ModuleSpec(
@@ -26,4 +65,6 @@ spec = ModuleSpec(
     requires=("pattern", "query"),
     build_router=lambda ctx: build_router(_service(ctx)),
     build_local_api=lambda ctx: LocalAutomationApi(_service(ctx)),
+    build_jobs=_jobs,
+    on_startup=_startup,
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from homeiq_ai.automation.models import DeploymentRecord, SuggestionRecord
@@ -17,23 +17,22 @@ class AutomationRepository:
         self.session = session
 
     async def list_suggestions(
-        self, status: str | None, source: str | None, limit: int, offset: int
+        self, status: str | None, source: str | None, limit: int, offset: int, entity: str | None = None
     ) -> tuple[list[SuggestionRecord], int]:
         """Suggestions matching the filters, newest first, and the total count."""
         stmt = select(SuggestionRecord)
+        if entity:
+            # JSON list of entity ids: a text match on the quoted id works on SQLite and PostgreSQL.
+            stmt = stmt.where(cast(SuggestionRecord.entity_ids, String).contains(f'"{entity}"'))
         if status:
             stmt = stmt.where(SuggestionRecord.status == status)
         if source:
             stmt = stmt.where(SuggestionRecord.source == source)
         total = (await self.session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
-        stmt = (
-            stmt.order_by(SuggestionRecord.created_at.desc(), SuggestionRecord.id).limit(limit).offset(offset)
-        )
+        stmt = stmt.order_by(SuggestionRecord.created_at.desc(), SuggestionRecord.id).limit(limit).offset(offset)
         return list((await self.session.execute(stmt)).scalars().all()), int(total)
 
-    async def get_suggestion(
-        self, suggestion_id: str, *, for_update: bool = False
-    ) -> SuggestionRecord | None:
+    async def get_suggestion(self, suggestion_id: str, *, for_update: bool = False) -> SuggestionRecord | None:
         """One suggestion by id (row-locked where the database supports it)."""
         stmt = select(SuggestionRecord).where(SuggestionRecord.id == suggestion_id)
         if for_update:
@@ -64,3 +63,47 @@ class AutomationRepository:
             .offset(offset)
         )
         return list((await self.session.execute(stmt)).scalars().all()), int(total)
+
+    async def by_sources(self, keys: Iterable[tuple[str, str]]) -> list[SuggestionRecord]:
+        """Suggestions of these (source, source_id) pairs."""
+        keys = list(keys)
+        if not keys:
+            return []
+        out: list[SuggestionRecord] = []
+        for source in {k[0] for k in keys}:
+            ids = [k[1] for k in keys if k[0] == source]
+            stmt = select(SuggestionRecord).where(
+                SuggestionRecord.source == source, SuggestionRecord.source_id.in_(ids)
+            )
+            out.extend((await self.session.execute(stmt)).scalars().all())
+        return out
+
+    def add_deployment(self, record: DeploymentRecord) -> None:
+        """Stage a version."""
+        self.session.add(record)
+
+    async def versions(self, suggestion_id: str) -> list[DeploymentRecord]:
+        """Every version of a suggestion's automation (pending claims included), oldest first."""
+        stmt = (
+            select(DeploymentRecord)
+            .where(DeploymentRecord.suggestion_id == suggestion_id)
+            .order_by(DeploymentRecord.version)
+        )
+        return list((await self.session.execute(stmt)).scalars().all())
+
+    async def get_deployment(self, deployment_id: str) -> DeploymentRecord | None:
+        """One version row by id."""
+        return await self.session.get(DeploymentRecord, deployment_id)
+
+    async def delete_deployment(self, deployment_id: str) -> None:
+        """Drop a claim whose deploy failed."""
+        await self.session.execute(delete(DeploymentRecord).where(DeploymentRecord.id == deployment_id))
+
+    async def deployed_suggestions(self) -> list[SuggestionRecord]:
+        """Suggestions that have a Home Assistant automation and are not deleted."""
+        stmt = (
+            select(SuggestionRecord)
+            .where(SuggestionRecord.ha_automation_id.is_not(None), SuggestionRecord.status != "deleted")
+            .order_by(SuggestionRecord.updated_at.desc())
+        )
+        return list((await self.session.execute(stmt)).scalars().all())

@@ -2,29 +2,66 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
 
 from homeiq_ai.automation.api import (
+    AutomationNotFoundError,
+    AutomationVersion,
+    DeployedAutomation,
+    DeployedAutomationPage,
+    DeployInProgressError,
     Deployment,
     DeploymentPage,
     DeployRequest,
+    DeployResult,
+    EditSuggestionRequest,
     GenerateRequest,
     GenerateResult,
     HomeAssistantNotConfiguredError,
+    InvalidAutomationError,
     InvalidSuggestionStateError,
+    ManualSuggestionRequest,
     SourceNotReadyError,
     Suggestion,
     SuggestionNotFoundError,
     SuggestionPage,
+    UnsafeAutomationError,
 )
+from homeiq_ai.automation.deployment import save_and_verify, unified_diff
+from homeiq_ai.automation.generation import Draft, build_from_pattern, build_from_synergy
 from homeiq_ai.automation.models import DeploymentRecord, SuggestionRecord
 from homeiq_ai.automation.repository import AutomationRepository
+from homeiq_ai.automation.validation import HomeCatalog, build_catalog, validate, validate_text
 from homeiq_ai.kernel.db import Database, utcnow
-from homeiq_ai.pattern.api import PatternApi, PatternQuery
+from homeiq_ai.kernel.errors import BadRequestError, UpstreamError
+from homeiq_ai.kernel.haconfig import Automation, HaConfigError, parse_automation, parse_text, render_yaml
+from homeiq_ai.kernel.homeassistant import HomeAssistantClient
+from homeiq_ai.kernel.homedata.model import Entity
+from homeiq_ai.pattern.api import PatternApi, PatternQuery, SynergyQuery
 from homeiq_ai.query.api import QueryApi
 
-SUGGESTION_STATUSES = ("proposed", "approved", "rejected", "deployed")
-SUGGESTION_SOURCES = ("pattern", "synergy", "query")
+log = logging.getLogger(__name__)
+
+SUGGESTION_STATUSES = ("proposed", "approved", "rejected", "deployed", "disabled", "rolled_back", "deleted")
+SUGGESTION_SOURCES = ("pattern", "synergy", "query", "manual")
+# Legal lifecycle moves: status -> statuses it may move to.
+MOVES: dict[str, frozenset[str]] = {
+    "proposed": frozenset({"approved", "rejected"}),
+    "approved": frozenset({"deployed", "rejected"}),
+    "rejected": frozenset({"proposed"}),
+    "deployed": frozenset({"disabled", "rolled_back", "deleted", "deployed"}),
+    "disabled": frozenset({"deployed", "deleted", "rolled_back"}),
+    "rolled_back": frozenset({"deployed", "disabled", "deleted", "rolled_back"}),
+    "deleted": frozenset(),
+}
+# A rejected suggestion comes back only when its evidence grew this much (confidence x occurrences).
+EVIDENCE_GROWTH = 1.5
+HaFactory = Callable[[], HomeAssistantClient | None]
 
 
 def suggestion_dto(record: SuggestionRecord) -> Suggestion:
@@ -39,6 +76,15 @@ def suggestion_dto(record: SuggestionRecord) -> Suggestion:
         confidence=record.confidence,
         entity_ids=list(record.entity_ids or []),
         config=record.config,
+        automation=record.config,
+        yaml=record.yaml,
+        evidence=record.evidence,
+        validation=record.validation,
+        safety=(record.validation or {}).get("safety"),
+        backtest=record.backtest,
+        status_reason=record.status_reason,
+        ha_automation_id=record.ha_automation_id,
+        entity_id=record.entity_id,
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
@@ -62,8 +108,50 @@ def _title(text: str, limit: int = 120) -> str:
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
+def _evidence_strength(record: SuggestionRecord) -> float:
+    occurrences = float((record.evidence or {}).get("occurrences") or 1)
+    return record.confidence * occurrences
+
+
+def _draft_record(
+    source: str,
+    source_id: str,
+    draft: Draft | None,
+    title: str,
+    confidence: float,
+    entity_ids: list[str],
+    evidence: dict[str, Any],
+) -> SuggestionRecord:
+    record = SuggestionRecord(
+        source=source,
+        source_id=source_id,
+        title=_title(title),
+        description=draft.description if draft else title,
+        confidence=confidence,
+        entity_ids=entity_ids,
+        evidence=evidence,
+    )
+    if draft is not None:
+        record.config = draft.automation.to_config(include_id=False)
+        record.yaml = render_yaml(draft.automation, include_id=False)
+    return record
+
+
+def _evidence(kind: str, item: Any, occurrences: int, details: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "id": item.id,
+        "type": getattr(item, "pattern_type", None) or getattr(item, "synergy_type", None),
+        "occurrences": occurrences,
+        "confidence": getattr(item, "confidence", None) or getattr(item, "score", None),
+        # The detectors write occurrence times in the home's local time zone already.
+        "example_times": list(details.get("occurrence_times") or [])[-5:],
+        "details": {k: v for k, v in details.items() if k not in ("occurrence_times", "histogram")},
+    }
+
+
 class AutomationService:
-    """Turns patterns and queries into suggestions and moves them through approval to deployment."""
+    """Turns patterns, synergies and queries into suggestions and moves them through approval to deployment."""
 
     def __init__(
         self,
@@ -72,20 +160,27 @@ class AutomationService:
         queries: QueryApi,
         *,
         home_assistant_configured: bool,
+        home_assistant: HaFactory | None = None,
         repository: type[AutomationRepository] = AutomationRepository,
     ) -> None:
         self._db = db
         self._patterns = patterns
         self._queries = queries
         self._ha_configured = home_assistant_configured
+        self._ha_factory: HaFactory = home_assistant or (lambda: None)
         self._repository = repository
 
     async def list_suggestions(
-        self, status: str | None = None, source: str | None = None, limit: int = 50, offset: int = 0
+        self,
+        status: str | None = None,
+        source: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        entity: str | None = None,
     ) -> SuggestionPage:
-        """Suggestions, newest first."""
+        """Suggestions, newest first (filters: status, source, entity)."""
         async with self._db.session() as session:
-            records, total = await self._repository(session).list_suggestions(status, source, limit, offset)
+            records, total = await self._repository(session).list_suggestions(status, source, limit, offset, entity)
             items = [suggestion_dto(r) for r in records]
         return SuggestionPage(items=items, total=total, limit=limit, offset=offset)
 
@@ -97,49 +192,199 @@ class AutomationService:
                 raise SuggestionNotFoundError(f"no suggestion has id {suggestion_id!r}")
             return suggestion_dto(record)
 
+    # --- validation ---------------------------------------------------------------------------------
+
+    async def _catalog(self) -> tuple[HomeCatalog, list[Automation]]:
+        """The home as Home Assistant sees it now (states, services, automations); the stored home otherwise."""
+        client = self._ha_factory()
+        if client is None:
+            from homeiq_ai.kernel.homedata.store import HomeStore
+
+            store = HomeStore(self._db)
+            return build_catalog(await store.entities(), await store.areas(), await store.devices()), []
+        async with client:
+            states = await client.states()
+            services = await client._get("/api/services")
+            existing: list[Automation] = []
+            for state in states:
+                ha_id = (state.get("attributes") or {}).get("id")
+                if str(state.get("entity_id", "")).startswith("automation.") and ha_id:
+                    config = await client.get_automation_config(str(ha_id))
+                    if config is not None:
+                        try:
+                            existing.append(parse_automation(config))
+                        except HaConfigError:
+                            pass
+        entities = [
+            Entity(
+                entity_id=s["entity_id"],
+                domain=s["entity_id"].split(".", 1)[0],
+                friendly_name=(s.get("attributes") or {}).get("friendly_name"),
+                device_class=(s.get("attributes") or {}).get("device_class"),
+            )
+            for s in states
+        ]
+        return build_catalog(entities, services=services), existing
+
+    async def validate_yaml(self, text: str) -> dict[str, Any]:
+        """POST /api/v1/automations/validate: every layer over one automation or a list."""
+        catalog, existing = await self._catalog()
+        return validate_text(text, catalog, existing).to_dict()
+
+    async def audit(self) -> dict[str, Any]:
+        """The same checks over every automation Home Assistant has."""
+        catalog, existing = await self._catalog()
+        return validate(existing, catalog, []).to_dict()
+
+    async def _validate_record(self, record: SuggestionRecord, catalog: HomeCatalog | None = None) -> None:
+        if record.config is None:
+            record.validation = None
+            return
+        if catalog is None:
+            catalog, _ = await self._catalog()
+        automation = parse_automation(record.config)
+        report = validate([automation], catalog, []).to_dict()
+        result = report["results"][0]
+        record.validation = {**result, "conflicts": report["conflicts"]}
+
+    # --- suggestions ---------------------------------------------------------------------------------
+
     async def generate_suggestions(self, request: GenerateRequest) -> GenerateResult:
-        """Create one suggestion per source item that has none yet (calling again creates no duplicate)."""
+        """One suggestion per opportunity; the same opportunity never twice, a rejected one back only on stronger evidence."""
         if request.source == "query":
             candidates = await self._query_candidates(request)
+        elif request.source == "synergies":
+            page = await self._patterns.list_synergies(
+                SynergyQuery(min_score=request.min_confidence, limit=request.limit)
+            )
+            candidates = [
+                _draft_record(
+                    "synergy",
+                    s.id,
+                    build_from_synergy(s.entity_ids, s.details),
+                    s.explanation,
+                    s.score,
+                    list(s.entity_ids),
+                    _evidence("synergy", s, int(s.details.get("support") or 0), dict(s.details)),
+                )
+                for s in page.items
+                if not s.covered_by_automation
+            ]
         else:
             page = await self._patterns.list_patterns(
                 PatternQuery(min_confidence=request.min_confidence, limit=request.limit)
             )
+            followers: dict[str, list[tuple[str, str]]] = {}
+            for p in page.items:
+                if p.pattern_type == "co_occurrence" and p.details.get("trigger_entity_id"):
+                    followers.setdefault(str(p.details["trigger_entity_id"]), []).append(
+                        (str(p.details.get("response_entity_id")), str(p.details.get("response_state") or "on"))
+                    )
             candidates = [
-                SuggestionRecord(
-                    source="pattern",
-                    source_id=p.id,
-                    title=_title(p.description),
-                    description=p.description,
-                    confidence=p.confidence,
-                    entity_ids=list(p.entity_ids),
+                _draft_record(
+                    "pattern",
+                    p.id,
+                    build_from_pattern(p.pattern_type, p.entity_ids, p.details, p.description, followers),
+                    p.description,
+                    p.confidence,
+                    list(p.entity_ids),
+                    _evidence("pattern", p, p.occurrences, dict(p.details)),
                 )
                 for p in page.items
             ]
+        catalog: HomeCatalog | None = None
+        if any(c.config is not None for c in candidates):
+            catalog, _ = await self._catalog()
         now = utcnow()
         async with self._db.session() as session:
             repo = self._repository(session)
-            by_source: dict[str, set[str]] = {}
-            for source in {c.source for c in candidates}:
-                by_source[source] = await repo.existing_source_ids(
-                    source, [c.source_id for c in candidates if c.source == source]
-                )
+            existing = {
+                (r.source, r.source_id): r for r in await repo.by_sources([(c.source, c.source_id) for c in candidates])
+            }
             created: list[SuggestionRecord] = []
+            already = 0
             for candidate in candidates:
-                if candidate.source_id in by_source[candidate.source]:
+                old = existing.get((candidate.source, candidate.source_id))
+                if old is not None:
+                    if old.status == "rejected" and _evidence_strength(
+                        candidate
+                    ) >= EVIDENCE_GROWTH * _evidence_strength(old):
+                        old.status, old.status_reason = "proposed", "evidence grew since it was rejected"
+                        old.confidence, old.evidence, old.updated_at = candidate.confidence, candidate.evidence, now
+                        created.append(old)
+                    else:
+                        already += 1
                     continue
                 candidate.id = uuid.uuid4().hex
                 candidate.status = "proposed"
-                candidate.config = None
                 candidate.created_at = candidate.updated_at = now
+                await self._validate_record(candidate, catalog)
                 repo.add_suggestion(candidate)
-                by_source[candidate.source].add(candidate.source_id)
+                existing[(candidate.source, candidate.source_id)] = candidate
                 created.append(candidate)
             await session.flush()
-            result = GenerateResult(
-                created=[suggestion_dto(r) for r in created], already_suggested=len(candidates) - len(created)
-            )
+            result = GenerateResult(created=[suggestion_dto(r) for r in created], already_suggested=already)
         return result
+
+    async def create_suggestion(self, request: ManualSuggestionRequest) -> Suggestion:
+        """A hand-written automation as a suggestion (source manual)."""
+        automation = self._parse_one(request.yaml, request.automation)
+        now = utcnow()
+        record = SuggestionRecord(
+            id=uuid.uuid4().hex,
+            source="manual",
+            source_id=uuid.uuid4().hex,
+            title=_title(automation.alias),
+            description=automation.description or automation.alias,
+            status="proposed",
+            confidence=1.0,
+            entity_ids=sorted({e for _p, e in automation.entity_references()}),
+            config=automation.to_config(include_id=False),
+            yaml=render_yaml(automation, include_id=False),
+            evidence={"kind": "manual"},
+            created_at=now,
+            updated_at=now,
+        )
+        await self._validate_record(record)
+        async with self._db.session() as session:
+            self._repository(session).add_suggestion(record)
+            await session.flush()
+            return suggestion_dto(record)
+
+    @staticmethod
+    def _parse_one(text: str | None, config: dict[str, Any] | None) -> Automation:
+        if (text is None) == (config is None):
+            raise InvalidAutomationError("give exactly one of 'yaml' or 'automation'")
+        try:
+            automations = parse_text(text) if text is not None else [parse_automation(config)]
+        except HaConfigError as exc:
+            raise InvalidAutomationError(f"the automation is not valid: {exc}") from None
+        if len(automations) != 1:
+            raise InvalidAutomationError(f"a suggestion holds one automation, the text has {len(automations)}")
+        return automations[0]
+
+    async def edit_suggestion(self, suggestion_id: str, request: EditSuggestionRequest) -> Suggestion:
+        """New YAML for a suggestion; validated again. A deployed one is redeployed as version N+1 on deploy."""
+        automation = self._parse_one(request.yaml, None)
+        record_probe = SuggestionRecord(config=automation.to_config(include_id=False))
+        await self._validate_record(record_probe)
+        async with self._db.session() as session:
+            record = await self._repository(session).get_suggestion(suggestion_id, for_update=True)
+            if record is None:
+                raise SuggestionNotFoundError(f"no suggestion has id {suggestion_id!r}")
+            if record.status in ("rejected", "deleted"):
+                raise InvalidSuggestionStateError(
+                    f"suggestion {suggestion_id!r} is {record.status}; it cannot be edited"
+                )
+            record.config = record_probe.config
+            record.yaml = render_yaml(automation, include_id=False)
+            record.validation = record_probe.validation
+            record.title = _title(automation.alias)
+            if record.status in ("deployed", "disabled", "rolled_back"):
+                record.status = "approved"
+                record.status_reason = "edited after deployment; deploy again for a new version"
+            record.updated_at = utcnow()
+            return suggestion_dto(record)
 
     async def _query_candidates(self, request: GenerateRequest) -> list[SuggestionRecord]:
         if not request.query_id:
@@ -176,27 +421,48 @@ class AutomationService:
             )
         return candidates
 
-    async def approve_suggestion(self, suggestion_id: str) -> Suggestion:
-        """Approve a proposed suggestion; approving an approved one changes nothing."""
+    async def _move(self, suggestion_id: str, to: str, reason: str | None) -> Suggestion:
         async with self._db.session() as session:
             record = await self._repository(session).get_suggestion(suggestion_id, for_update=True)
             if record is None:
                 raise SuggestionNotFoundError(f"no suggestion has id {suggestion_id!r}")
-            if record.status not in ("proposed", "approved"):
+            if record.status == to and to in ("approved", "rejected"):
+                return suggestion_dto(record)
+            if to not in MOVES.get(record.status, frozenset()):
                 raise InvalidSuggestionStateError(
-                    f"suggestion {suggestion_id!r} is {record.status}; only a proposed one can be approved"
+                    f"suggestion {suggestion_id!r} is {record.status}; it cannot become {to}"
                 )
-            if record.status == "proposed":
-                record.status = "approved"
-                record.updated_at = utcnow()
+            record.status, record.status_reason, record.updated_at = to, reason, utcnow()
             return suggestion_dto(record)
 
-    async def deploy(self, request: DeployRequest) -> Deployment:
-        """Deploy an approved suggestion's automation to Home Assistant.
+    async def approve_suggestion(self, suggestion_id: str, reason: str | None = None) -> Suggestion:
+        """Approve a proposed suggestion; approving an approved one changes nothing."""
+        return await self._move(suggestion_id, "approved", reason)
+
+    async def reject_suggestion(self, suggestion_id: str, reason: str | None = None) -> Suggestion:
+        """Reject a proposed (or approved, not yet deployed) suggestion."""
+        return await self._move(suggestion_id, "rejected", reason)
+
+    # --- deployment -----------------------------------------------------------------------------------
+
+    def _client(self) -> HomeAssistantClient:
+        client = self._ha_factory() if self._ha_configured else None
+        if client is None:
+            raise HomeAssistantNotConfiguredError("deployment needs Home Assistant: set HA_URL and HA_TOKEN")
+        return client
+
+    @staticmethod
+    def _ha_error(exc: BadRequestError) -> UpstreamError:
+        return UpstreamError(f"{exc.message}", code="home_assistant_rejected", details=exc.details)
+
+    async def deploy(self, request: DeployRequest, *, actor: str = "api") -> DeployResult:
+        """Deploy an approved suggestion's automation (version N+1 if it was deployed before).
 
         Raises:
             SuggestionNotFoundError, InvalidSuggestionStateError: the suggestion cannot be deployed.
+            UnsafeAutomationError: a critical finding and no override with a reason.
             HomeAssistantNotConfiguredError: HA_URL / HA_TOKEN are not set.
+            DeployInProgressError: another process claimed the same version first.
         """
         async with self._db.session() as session:
             record = await self._repository(session).get_suggestion(request.suggestion_id)
@@ -208,12 +474,208 @@ class AutomationService:
                 )
             if record.config is None:
                 raise InvalidSuggestionStateError(
-                    f"suggestion {record.id!r} has no Home Assistant automation config yet; "
-                    "this version does not generate automation YAML"
+                    f"suggestion {record.id!r} has no Home Assistant automation config: its source said too "
+                    "little to write one; edit it with YAML first"
                 )
-        if not self._ha_configured:
-            raise HomeAssistantNotConfiguredError("deployment needs Home Assistant: set HA_URL and HA_TOKEN")
-        raise InvalidSuggestionStateError("deployment to Home Assistant is not available in this version")
+            config, yaml_text = dict(record.config), record.yaml or render_yaml(parse_automation(record.config))
+            validation = record.validation or {}
+            ha_id = record.ha_automation_id or f"homeiq_{record.id}"
+        if validation and not validation.get("valid", True):
+            errors = "; ".join(f"{e['path']}: {e['message']}" for e in validation.get("errors", []))
+            raise InvalidSuggestionStateError(
+                f"suggestion {request.suggestion_id!r} does not pass validation: {errors}"
+            )
+        critical = [f for f in (validation.get("safety") or {}).get("findings", []) if f["severity"] == "critical"]
+        note = None
+        if critical:
+            if not (request.override and request.reason):
+                raise UnsafeAutomationError(
+                    f"suggestion {request.suggestion_id!r} has critical findings ("
+                    + "; ".join(f["message"] for f in critical)
+                    + "): deploy with override true and a reason"
+                )
+            note = f"override: {request.reason}"
+            log.warning("deploying %s despite critical findings (%s)", request.suggestion_id, request.reason)
+        client = self._client()
+        return await self._deploy_version(
+            request.suggestion_id, ha_id, config, yaml_text, client, actor, note, "deployed"
+        )
+
+    async def _deploy_version(
+        self,
+        suggestion_id: str,
+        ha_id: str,
+        config: dict[str, Any],
+        yaml_text: str,
+        client: HomeAssistantClient,
+        actor: str,
+        note: str | None,
+        status_after: str,
+    ) -> DeployResult:
+        # Claim version N+1 first: the unique (suggestion_id, version) lets one of two racing processes win.
+        claim_id = uuid.uuid4().hex
+        try:
+            async with self._db.session() as session:
+                repo = self._repository(session)
+                versions = await repo.versions(suggestion_id)
+                previous = versions[-1] if versions else None
+                number = (previous.version if previous else 0) + 1
+                repo.add_deployment(
+                    DeploymentRecord(
+                        id=claim_id,
+                        suggestion_id=suggestion_id,
+                        ha_automation_id=ha_id,
+                        version=number,
+                        status="pending",
+                        config=config,
+                        yaml=yaml_text,
+                        diff=unified_diff(
+                            previous.yaml if previous else None, yaml_text, f"version {number - 1}", f"version {number}"
+                        ),
+                        actor=actor,
+                        note=note,
+                        deployed_at=utcnow(),
+                    )
+                )
+                await session.flush()
+        except IntegrityError:
+            raise DeployInProgressError(f"suggestion {suggestion_id!r} is being deployed by another process") from None
+        try:
+            async with client:
+                entity_id = await save_and_verify(client, ha_id, config)
+        except BadRequestError as exc:
+            await self._drop_claim(claim_id)
+            raise self._ha_error(exc) from None
+        except BaseException:
+            await self._drop_claim(claim_id)
+            raise
+        async with self._db.session() as session:
+            repo = self._repository(session)
+            claim = await repo.get_deployment(claim_id)
+            record = await repo.get_suggestion(suggestion_id, for_update=True)
+            assert claim is not None and record is not None
+            claim.status = "deployed"
+            record.status, record.ha_automation_id, record.entity_id = status_after, ha_id, entity_id
+            record.config, record.yaml, record.updated_at = config, yaml_text, utcnow()
+        return DeployResult(automation_id=suggestion_id, ha_automation_id=ha_id, entity_id=entity_id, version=number)
+
+    async def _drop_claim(self, claim_id: str) -> None:
+        async with self._db.session() as session:
+            await self._repository(session).delete_deployment(claim_id)
+
+    async def _deployed(self, automation_id: str) -> SuggestionRecord:
+        async with self._db.session() as session:
+            record = await self._repository(session).get_suggestion(automation_id)
+            if record is None or record.ha_automation_id is None or record.status == "deleted":
+                raise AutomationNotFoundError(f"no deployed automation has id {automation_id!r}")
+            return record
+
+    async def list_automations(self) -> DeployedAutomationPage:
+        """Every automation this project deployed (deleted ones left out)."""
+        async with self._db.session() as session:
+            records = await self._repository(session).deployed_suggestions()
+            items = [await self._automation_dto(session, r, with_versions=False) for r in records]
+        return DeployedAutomationPage(items=items, total=len(items))
+
+    async def get_automation(self, automation_id: str) -> DeployedAutomation:
+        """One deployed automation with all its versions."""
+        await self._deployed(automation_id)
+        async with self._db.session() as session:
+            record = await self._repository(session).get_suggestion(automation_id)
+            assert record is not None
+            return await self._automation_dto(session, record, with_versions=True)
+
+    async def _automation_dto(
+        self, session: Any, record: SuggestionRecord, *, with_versions: bool
+    ) -> DeployedAutomation:
+        versions = [v for v in await self._repository(session).versions(record.id) if v.status == "deployed"]
+        return DeployedAutomation(
+            automation_id=record.id,
+            ha_automation_id=record.ha_automation_id or "",
+            entity_id=record.entity_id,
+            status=record.status,
+            alias=str((record.config or {}).get("alias", record.title)),
+            version=versions[-1].version if versions else 0,
+            versions=[
+                AutomationVersion(
+                    version=v.version, yaml=v.yaml, diff=v.diff, actor=v.actor, note=v.note, deployed_at=v.deployed_at
+                )
+                for v in versions
+            ]
+            if with_versions
+            else [],
+        )
+
+    async def _service(self, automation_id: str, service: str, status_after: str | None) -> DeployedAutomation:
+        record = await self._deployed(automation_id)
+        client = self._client()
+        try:
+            async with client:
+                entity_id = record.entity_id or await self._entity_of(client, record.ha_automation_id or "")
+                await client.call_service("automation", service, {"entity_id": entity_id})
+        except BadRequestError as exc:
+            raise self._ha_error(exc) from None
+        if status_after is not None:
+            await self._move(automation_id, status_after, None)
+        return await self.get_automation(automation_id)
+
+    @staticmethod
+    async def _entity_of(client: HomeAssistantClient, ha_id: str) -> str:
+        from homeiq_ai.automation.deployment import find_entity
+
+        entity_id = await find_entity(client, ha_id)
+        if entity_id is None:
+            raise UpstreamError(f"Home Assistant has no automation entity for {ha_id!r}")
+        return entity_id
+
+    async def enable(self, automation_id: str) -> DeployedAutomation:
+        """automation.turn_on in Home Assistant."""
+        return await self._service(automation_id, "turn_on", "deployed")
+
+    async def disable(self, automation_id: str) -> DeployedAutomation:
+        """automation.turn_off in Home Assistant."""
+        return await self._service(automation_id, "turn_off", "disabled")
+
+    async def trigger(self, automation_id: str) -> DeployedAutomation:
+        """automation.trigger in Home Assistant (runs its actions now)."""
+        return await self._service(automation_id, "trigger", None)
+
+    async def rollback(self, automation_id: str, version: int, *, actor: str = "api") -> DeployResult:
+        """Deploy an earlier version again, recorded as a new version."""
+        record = await self._deployed(automation_id)
+        async with self._db.session() as session:
+            old = next(
+                (
+                    v
+                    for v in await self._repository(session).versions(automation_id)
+                    if v.version == version and v.status == "deployed"
+                ),
+                None,
+            )
+            if old is None:
+                raise AutomationNotFoundError(f"automation {automation_id!r} has no version {version}")
+            config, yaml_text = dict(old.config), old.yaml or ""
+        return await self._deploy_version(
+            automation_id,
+            record.ha_automation_id or "",
+            config,
+            yaml_text,
+            self._client(),
+            actor,
+            f"rollback to version {version}",
+            "rolled_back",
+        )
+
+    async def delete_automation(self, automation_id: str) -> None:
+        """Remove it from Home Assistant; its versions stay in the DB."""
+        record = await self._deployed(automation_id)
+        client = self._client()
+        try:
+            async with client:
+                await client.delete_automation_config(record.ha_automation_id or "")
+        except BadRequestError as exc:
+            raise self._ha_error(exc) from None
+        await self._move(automation_id, "deleted", None)
 
     async def list_deployments(self, limit: int, offset: int) -> DeploymentPage:
         """Deployments, newest first."""
@@ -221,3 +683,6 @@ class AutomationService:
             records, total = await self._repository(session).list_deployments(limit, offset)
             items = [deployment_dto(r) for r in records]
         return DeploymentPage(items=items, total=total, limit=limit, offset=offset)
+
+
+_ = Awaitable
