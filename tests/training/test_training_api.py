@@ -145,7 +145,7 @@ async def test_run_lifecycle_on_both_databases(
     database = Database(any_database_url)
     try:
         async with app_client(["training"], settings) as client:
-            run = await _start(client, "soft_prompt", params={"k": "v"})
+            run = await _start(client, "soft_prompt", params={"epochs": 2})
             done = await TrainingService(database).run_next()
             assert done is not None and done.id == run["id"]
             assert done.status == "failed"
