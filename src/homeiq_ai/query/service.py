@@ -185,8 +185,11 @@ class QueryService:
         self._repository = repository
         self.catalog = catalog or CatalogCache(HomeStore(db))
 
-    async def _replace_suggestions(self, repository: QueryRepository, record: QueryRecord) -> None:
-        await repository.delete_suggestions(record.id)
+    async def _replace_suggestions(
+        self, repository: QueryRepository, record: QueryRecord, *, new: bool = False
+    ) -> None:
+        if not new:
+            await repository.delete_suggestions(record.id)
         if record.status != PLANNED:
             return
         now = utcnow()
@@ -233,7 +236,7 @@ class QueryService:
             repository = self._repository(session)
             await repository.add_query(record)
             await session.flush()
-            await self._replace_suggestions(repository, record)
+            await self._replace_suggestions(repository, record, new=True)
         return query_dto(record)
 
     async def get_query(self, query_id: str) -> Query:
