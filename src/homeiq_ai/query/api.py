@@ -165,9 +165,7 @@ class QueryNotFoundError(QueryError):
     http_status = 404
 
 
-ERRORS_BY_CODE: dict[str, type[QueryError]] = {
-    cls.code: cls for cls in (InvalidQueryError, QueryNotFoundError)
-}
+ERRORS_BY_CODE: dict[str, type[QueryError]] = {cls.code: cls for cls in (InvalidQueryError, QueryNotFoundError)}
 
 
 class QueryApi(Protocol):

@@ -25,9 +25,7 @@ class HttpQueryApi:
 
     async def get_query(self, query_id: str) -> Query:
         """See QueryApi.get_query."""
-        return await self._client.call(
-            "GET", f"/api/v1/query/{_segment(query_id)}", Query, errors=ERRORS_BY_CODE
-        )
+        return await self._client.call("GET", f"/api/v1/query/{_segment(query_id)}", Query, errors=ERRORS_BY_CODE)
 
     async def refine_query(self, query_id: str, request: RefineRequest) -> Query:
         """See QueryApi.refine_query."""

@@ -9,6 +9,7 @@ import uuid
 from typing import Any
 
 from homeiq_ai.kernel.db import Database, utcnow
+from homeiq_ai.kernel.haconfig import ServiceAction
 from homeiq_ai.kernel.homedata.store import HomeStore
 from homeiq_ai.query.api import (
     MAX_TEXT_CHARS,
@@ -26,8 +27,9 @@ from homeiq_ai.query.api import (
     QuerySuggestionPage,
     RefineRequest,
 )
+from homeiq_ai.query.llm import LlmPlanError, LlmPlanner
 from homeiq_ai.query.models import QueryRecord, QuerySuggestionRecord
-from homeiq_ai.query.parsing.parser import ParseResult, parse_request
+from homeiq_ai.query.parsing.parser import ParsedPlan, ParseResult, Question, parse_request, sensitive_reason
 from homeiq_ai.query.repository import QueryRepository
 from homeiq_ai.query.resolution.index import Catalog, CatalogArea, CatalogEntity, CatalogIndex
 
@@ -36,6 +38,7 @@ log = logging.getLogger(__name__)
 PLANNED = "planned"
 NEEDS_CLARIFICATION = "needs_clarification"
 MAX_ANSWERS = 50
+FALLBACK_NOTE = "The language model failed or timed out; the offline parser planned this."
 
 
 def query_dto(record: QueryRecord) -> Query:
@@ -59,7 +62,7 @@ def query_dto(record: QueryRecord) -> Query:
         answers=dict(record.answers or {}),
         confidence=record.confidence or 0.0,
         engine=record.engine or "offline",
-        notes=[],
+        notes=[FALLBACK_NOTE] if record.engine == "offline_fallback" else [],
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
@@ -140,7 +143,7 @@ class CatalogCache:
             return self._index
 
 
-def _plan_columns(record: QueryRecord, result: ParseResult, index: CatalogIndex) -> None:
+def _plan_columns(record: QueryRecord, result: ParseResult, index: CatalogIndex, engine: str = "offline") -> None:
     """Write a parse result into the session's columns."""
     questions = [
         {"id": q.id, "text": q.text, "options": [{"id": i, "label": label} for i, label in q.options]}
@@ -161,7 +164,7 @@ def _plan_columns(record: QueryRecord, result: ParseResult, index: CatalogIndex)
         {"summary": p.summary, "confidence": p.confidence, "automation": p.automation.to_config()} for p in result.plans
     ]
     record.confidence = result.confidence
-    record.engine = "offline"
+    record.engine = engine
     record.catalog_version = index.version
     record.status = PLANNED if result.plans and not result.questions else NEEDS_CLARIFICATION
     record.plan = record.plans[0]["automation"] if record.status == PLANNED else None
@@ -180,8 +183,10 @@ class QueryService:
         *,
         repository: type[QueryRepository] = QueryRepository,
         catalog: CatalogCache | None = None,
+        llm: LlmPlanner | None = None,
     ) -> None:
         self._db = db
+        self._llm = llm
         self._repository = repository
         self.catalog = catalog or CatalogCache(HomeStore(db))
 
@@ -206,6 +211,45 @@ class QueryService:
                 )
             )
 
+    async def _plan(self, text: str, index: CatalogIndex, answers: dict[str, str]) -> tuple[ParseResult, str]:
+        """Plan offline; where that needs more than a yes or an am/pm and an LLM is set, ask the LLM.
+
+        Returns the result and the engine: `offline`, `llm`, or `offline_fallback` (the LLM failed).
+        """
+        result = parse_request(text, index, answers)
+        hard = [q for q in result.questions if not q.id.startswith(("confirm_", "time_"))]
+        if self._llm is None or (result.plans and not hard):
+            return result, "offline"
+        try:
+            automation, summary = await self._llm.plan(text, index)
+        except LlmPlanError as exc:
+            log.warning("query: %s; the offline parser answers", exc)
+            return result, "offline_fallback"
+        questions: list[Question] = []
+        for _path, action in automation.all_actions():
+            why = sensitive_reason(index, action) if isinstance(action, ServiceAction) else None
+            if why and isinstance(action, ServiceAction):
+                qid = f"confirm_{action.service.replace('.', '_')}_{'_'.join(action.target.entity_id)}"
+                if answers.get(qid) != "yes":
+                    names = ", ".join(index.name_of(e) for e in action.target.entity_id)
+                    questions.append(
+                        Question(
+                            qid,
+                            f"This will {why} {names}. Are you sure?",
+                            [("yes", f"Yes, {why} {names}"), ("no", "No")],
+                        )
+                    )
+        entities = sorted(
+            {e for _p, a in automation.all_actions() if isinstance(a, ServiceAction) for e in a.target.entity_id}
+        )
+        llm_result = ParseResult(
+            plans=[ParsedPlan(automation=automation, summary=summary, confidence=0.7)],
+            questions=questions,
+            entities=[(e, 0.7) for e in entities],
+            confidence=0.7,
+        )
+        return llm_result, "llm"
+
     async def create_query(self, request: QueryRequest) -> Query:
         """Plan a request and store the session.
 
@@ -216,7 +260,7 @@ class QueryService:
         if request.user_id is not None and len(request.user_id) > MAX_USER_ID_CHARS:
             raise InvalidQueryError(f"user_id may have at most {MAX_USER_ID_CHARS} characters")
         index = await self.catalog.index()
-        result = parse_request(text, index)
+        result, engine = await self._plan(text, index, {})
         now = utcnow()
         record = QueryRecord(
             id=uuid.uuid4().hex,
@@ -231,7 +275,7 @@ class QueryService:
             created_at=now,
             updated_at=now,
         )
-        _plan_columns(record, result, index)
+        _plan_columns(record, result, index, engine)
         async with self._db.session() as session:
             repository = self._repository(session)
             await repository.add_query(record)
@@ -297,7 +341,8 @@ class QueryService:
                 refinements.append(refinement)
             record.refinements = refinements
             record.answers = merged
-            _plan_columns(record, parse_request(_full_text(record), index, merged), index)
+            result, engine = await self._plan(_full_text(record), index, merged)
+            _plan_columns(record, result, index, engine)
             record.updated_at = utcnow()
             await session.flush()
             await self._replace_suggestions(repository, record)

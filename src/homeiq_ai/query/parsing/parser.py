@@ -543,7 +543,7 @@ class _Reader:
         return None, default
 
 
-def _sensitive(index: CatalogIndex, action: ServiceAction) -> str | None:
+def sensitive_reason(index: CatalogIndex, action: ServiceAction) -> str | None:
     """Why an action needs a yes first (unlock, disarm, opening a garage door), else None."""
     if action.service in ("lock.unlock", "lock.open", "alarm_control_panel.alarm_disarm"):
         return action.service.split(".")[1].replace("alarm_", "")
@@ -628,7 +628,7 @@ def parse_request(text: str, index: CatalogIndex, answers: dict[str, str] | None
         reader.ask(Question("no_action", "I could not find what should happen. What should it do?", []))
     kept: list[Action] = []
     for action in reader.actions:
-        why = _sensitive(index, action) if isinstance(action, ServiceAction) else None
+        why = sensitive_reason(index, action) if isinstance(action, ServiceAction) else None
         if why and isinstance(action, ServiceAction):
             qid = f"confirm_{action.service.replace('.', '_')}_{'_'.join(action.target.entity_id)}"
             answer = answers.get(qid)

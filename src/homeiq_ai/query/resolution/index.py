@@ -210,6 +210,17 @@ class CatalogIndex:
             return area_hit
         return self._fuzzy(key, domains)
 
+    def candidates(self, text: str, limit: int = 25) -> list[str]:
+        """The entities whose names best match any part of a text (for an LLM prompt), best first."""
+        pool = [pair for choices in self._choices.values() for pair in choices]
+        hits = process.extract(norm(text), [label for label, _ in pool], scorer=fuzz.partial_ratio, limit=limit * 3)
+        out: list[str] = []
+        for _label, _score, index in hits:
+            eid = pool[index][1]
+            if eid not in out:
+                out.append(eid)
+        return out[:limit]
+
     def _area_phrase(self, key: str, domains: tuple[str, ...] | None, plural: bool) -> Resolution | None:
         words = key.split()
         for cut in range(len(words) - 1, 0, -1):
