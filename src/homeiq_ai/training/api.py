@@ -12,6 +12,7 @@ import msgspec
 
 __all__ = [
     "CLIMATE_ZONES",
+    "DATASET_KINDS",
     "ERRORS_BY_CODE",
     "HOME_TYPES",
     "RUN_STATUSES",
@@ -29,6 +30,10 @@ __all__ = [
     "PairScoreRequest",
     "PairScores",
     "RunStatus",
+    "SyntheticDataset",
+    "SyntheticDatasetList",
+    "SyntheticDatasetNotFoundError",
+    "SyntheticDatasetRequest",
     "SyntheticHome",
     "SyntheticHomeRequest",
     "TrainingAlreadyRunningError",
@@ -185,6 +190,46 @@ class SyntheticHome(msgspec.Struct, kw_only=True):
     seconds: float = 0.0
 
 
+DATASET_KINDS = ("weather", "calendar", "occupancy", "home")
+
+
+class SyntheticDatasetRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A synthetic dataset to generate: the same values always give the same rows."""
+
+    kind: Literal["weather", "calendar", "occupancy", "home"]
+    seed: Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)] = 42
+    home_type: Literal["studio", "apartment", "townhouse", "bungalow", "single_family", "multi_storey"] = (
+        "single_family"
+    )
+    days: Annotated[int, msgspec.Meta(ge=1, le=366)] = 30
+    start: date | None = None
+    time_zone: str | None = None
+    climate_zone: Literal["temperate", "continental", "mediterranean", "subtropical", "nordic"] | None = None
+
+
+class SyntheticDataset(msgspec.Struct, kw_only=True):
+    """A stored synthetic dataset: what it was generated from, its size and checksum."""
+
+    id: str
+    kind: str
+    seed: int
+    home_type: str
+    days: int
+    start: date
+    time_zone: str
+    climate_zone: str
+    rows: int
+    sha256: str
+    download: str
+
+
+class SyntheticDatasetList(msgspec.Struct, kw_only=True):
+    """Stored synthetic datasets, newest first."""
+
+    items: list[SyntheticDataset]
+    total: int
+
+
 class PairScoreRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """Entity pairs (trigger, response) to score with a type's active model."""
 
@@ -273,6 +318,13 @@ class ModelUnavailableError(TrainingError):
     http_status = 503
 
 
+class SyntheticDatasetNotFoundError(TrainingError):
+    """No stored synthetic dataset has that id."""
+
+    code = "synthetic_dataset_not_found"
+    http_status = 404
+
+
 class InvalidFilterError(TrainingError):
     """A list filter has a value that cannot match anything."""
 
@@ -287,6 +339,7 @@ ERRORS_BY_CODE: dict[str, type[TrainingError]] = {
         InvalidTrainingParamsError,
         TrainingRunFinishedError,
         ModelNotFoundError,
+        SyntheticDatasetNotFoundError,
         TrainingAlreadyRunningError,
         TrainingRunNotFoundError,
         ActiveModelNotFoundError,

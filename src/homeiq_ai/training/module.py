@@ -14,7 +14,7 @@ from homeiq_ai.training.jobs import run_worker_job
 from homeiq_ai.training.ml.registry import ModelFiles
 from homeiq_ai.training.ml.runtime import MlRuntime
 from homeiq_ai.training.routes import build_router
-from homeiq_ai.training.service import SyntheticHomeService, TrainingService
+from homeiq_ai.training.service import SyntheticDatasetService, SyntheticHomeService, TrainingService
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,11 @@ async def _shutdown(ctx: ModuleContext) -> None:
 spec = ModuleSpec(
     name="training",
     requires=(),
-    build_router=lambda ctx: build_router(_service(ctx), SyntheticHomeService(ctx.db, ctx.settings.data_dir)),
+    build_router=lambda ctx: build_router(
+        _service(ctx),
+        SyntheticHomeService(ctx.db, ctx.settings.data_dir),
+        SyntheticDatasetService(ctx.settings.data_dir),
+    ),
     build_local_api=lambda ctx: LocalTrainingApi(_service(ctx)),
     build_jobs=lambda ctx: [run_worker_job(_service(ctx))],
     on_startup=_startup,

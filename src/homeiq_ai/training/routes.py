@@ -7,6 +7,7 @@ from typing import Annotated
 from litestar import Controller, Router, get, post
 from litestar.di import Provide
 from litestar.params import Parameter
+from litestar.response import File
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
 from homeiq_ai.training.api import (
@@ -17,6 +18,9 @@ from homeiq_ai.training.api import (
     ModelList,
     PairScoreRequest,
     PairScores,
+    SyntheticDataset,
+    SyntheticDatasetList,
+    SyntheticDatasetRequest,
     SyntheticHome,
     SyntheticHomeRequest,
     TrainingRequest,
@@ -24,7 +28,7 @@ from homeiq_ai.training.api import (
     TrainingRunPage,
     TrainingRunQuery,
 )
-from homeiq_ai.training.service import SyntheticHomeService, TrainingService
+from homeiq_ai.training.service import SyntheticDatasetService, SyntheticHomeService, TrainingService
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
 Offset = Annotated[int, Parameter(ge=0, description="items to skip")]
@@ -69,9 +73,7 @@ class TrainingController(Controller):
         return await service.list_models(model_type)
 
     @post("/models/{model_type:str}/activate", status_code=HTTP_200_OK, summary="Put a model version in use")
-    async def activate_model(
-        self, service: TrainingService, model_type: str, data: ActivateModelRequest
-    ) -> ModelInfo:
+    async def activate_model(self, service: TrainingService, model_type: str, data: ActivateModelRequest) -> ModelInfo:
         """Switch the type's active model to `version` (e.g. back to an older one); 404 without it, 503 when broken."""
         return await service.activate_model(model_type, data.version)
 
@@ -116,8 +118,30 @@ class SyntheticHomeController(Controller):
         """Generate a home and N days of its events with their ground truth; `load` stores them locally."""
         return await homes.create(data or SyntheticHomeRequest())
 
+    @post("/datasets", status_code=HTTP_201_CREATED, summary="Generate a synthetic dataset")
+    async def create_dataset(
+        self, datasets: SyntheticDatasetService, data: SyntheticDatasetRequest
+    ) -> SyntheticDataset:
+        """Weather, calendar, occupancy or a whole home's events as JSON Lines; the same values give the same rows."""
+        return await datasets.create(data)
 
-def build_router(service: TrainingService, homes: SyntheticHomeService) -> Router:
+    @get("/datasets", summary="List synthetic datasets")
+    async def list_datasets(self, datasets: SyntheticDatasetService) -> SyntheticDatasetList:
+        """Stored datasets, newest first, with their parameters, row count and checksum."""
+        return await datasets.list()
+
+    @get(
+        "/datasets/{dataset_id:str}/download", summary="Download a synthetic dataset", media_type="application/x-ndjson"
+    )
+    async def download_dataset(self, datasets: SyntheticDatasetService, dataset_id: str) -> File:
+        """The dataset's JSON Lines file; 404 `synthetic_dataset_not_found` for an unknown id."""
+        path = datasets.file(dataset_id)
+        return File(path=path, filename=path.name, media_type="application/x-ndjson")
+
+
+def build_router(
+    service: TrainingService, homes: SyntheticHomeService, datasets: SyntheticDatasetService | None = None
+) -> Router:
     """The module's router with its services bound for injection."""
     return Router(
         path="/api/v1",
@@ -125,5 +149,6 @@ def build_router(service: TrainingService, homes: SyntheticHomeService) -> Route
         dependencies={
             "service": Provide(lambda: service, sync_to_thread=False),
             "homes": Provide(lambda: homes, sync_to_thread=False),
+            "datasets": Provide(lambda: datasets, sync_to_thread=False),
         },
     )

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import os
+import shutil
 import socket
 import tempfile
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,10 @@ from homeiq_ai.training.api import (
     ModelNotFoundError,
     ModelUnavailableError,
     PairScores,
+    SyntheticDataset,
+    SyntheticDatasetList,
+    SyntheticDatasetNotFoundError,
+    SyntheticDatasetRequest,
     SyntheticHome,
     SyntheticHomeRequest,
     TrainingAlreadyRunningError,
@@ -44,6 +50,7 @@ from homeiq_ai.training.api import (
     TrainingRunQuery,
     UnknownTrainingTypeError,
 )
+from homeiq_ai.training.datasets import list_manifests, write_dataset
 from homeiq_ai.training.ml.control import RunCancelledError, RunControl, TrainingResult
 from homeiq_ai.training.ml.registry import ModelFiles
 from homeiq_ai.training.models import TrainingModelRecord, TrainingRunRecord
@@ -683,3 +690,54 @@ class SyntheticHomeService:
             duplicates=duplicates,
             seconds=round(time.perf_counter() - began, 3),
         )
+
+
+def _dataset_dto(manifest: dict[str, Any]) -> SyntheticDataset:
+    return SyntheticDataset(
+        id=manifest["id"], kind=manifest["kind"], seed=manifest["seed"], home_type=manifest["home_type"],
+        days=manifest["days"], start=date.fromisoformat(manifest["start"]), time_zone=manifest["time_zone"],
+        climate_zone=manifest["climate_zone"], rows=manifest["rows"], sha256=manifest["sha256"],
+        download=f"/api/v1/training/synthetic/datasets/{manifest['id']}/download",
+    )  # fmt: skip
+
+
+class SyntheticDatasetService:
+    """Weather, calendar, occupancy and whole-home datasets, cut from generated homes, kept as files."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.root = data_dir / "synthetic" / "datasets"
+
+    async def create(self, request: SyntheticDatasetRequest) -> SyntheticDataset:
+        """Generate and store a dataset.
+
+        Raises:
+            InvalidSyntheticHomeError: the generator rejected the values.
+        """
+        args: dict[str, Any] = {
+            "seed": request.seed, "home_type": request.home_type, "days": request.days, "start": request.start,
+            "time_zone": request.time_zone or "Europe/Berlin", "climate_zone": request.climate_zone,
+        }  # fmt: skip
+        dataset_id = f"{request.kind}-s{request.seed}-{request.days}d-{uuid.uuid4().hex[:8]}"
+        try:
+            manifest = await asyncio.to_thread(write_dataset, self.root, dataset_id, request.kind, args)
+        except ValueError as exc:
+            shutil.rmtree(self.root / dataset_id, ignore_errors=True)
+            raise InvalidSyntheticHomeError(str(exc)) from None
+        return _dataset_dto(manifest)
+
+    async def list(self) -> SyntheticDatasetList:
+        """Stored datasets, newest first."""
+        items = [_dataset_dto(m) for m in await asyncio.to_thread(list_manifests, self.root)]
+        return SyntheticDatasetList(items=items, total=len(items))
+
+    def file(self, dataset_id: str) -> Path:
+        """The JSON Lines file of a dataset.
+
+        Raises:
+            SyntheticDatasetNotFoundError: no dataset has that id.
+        """
+        folder = self.root / dataset_id
+        if "/" in dataset_id or dataset_id.startswith(".") or not (folder / "manifest.json").is_file():
+            raise SyntheticDatasetNotFoundError(f"no synthetic dataset has id {dataset_id!r}")
+        manifest = json.loads((folder / "manifest.json").read_text())
+        return folder / manifest["file"]
