@@ -55,6 +55,14 @@ if ! reachable 1883; then
     reachable 1883 || loud_warning "Mosquitto is not reachable on 127.0.0.1:1883 and could not be started."
 fi
 
+# Debian's chromium for the browser tests of the page (tests/integration/web); Playwright drives it
+# through executable_path and never downloads a browser of its own.
+if [[ ! -x /usr/bin/chromium ]] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing Debian's chromium for the browser tests"
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 || true
+fi
+[[ -x /usr/bin/chromium ]] || loud_warning "chromium is not installed (/usr/bin/chromium) and apt-get could not install it: the page's browser tests."
+
 failed=()
 
 echo "== ruff check ."

@@ -32,7 +32,9 @@ __all__ = ["ALL", "create_app", "resolve_modules"]
 
 log = logging.getLogger(__name__)
 
-ALL: tuple[str, ...] = MODULE_NAMES
+# The owner's page: a module with no tables, api or port of its own, loaded after the others.
+PAGE_MODULES: tuple[str, ...] = ("web",)
+ALL: tuple[str, ...] = MODULE_NAMES + PAGE_MODULES
 STARTUP_RETRY_SECONDS = 5.0
 
 
@@ -49,13 +51,13 @@ def resolve_modules(modules: Iterable[str] | str) -> tuple[str, ...]:
         modules = [m for m in (part.strip() for part in modules.split(",")) if m]
     wanted = set(modules)
     if "all" in wanted:
-        wanted = (wanted - {"all"}) | set(MODULE_NAMES)
-    unknown = sorted(wanted - set(MODULE_NAMES))
+        wanted = (wanted - {"all"}) | set(ALL)
+    unknown = sorted(wanted - set(ALL))
     if unknown:
-        raise ValueError(f"unknown module(s) {', '.join(unknown)}; known: {', '.join(MODULE_NAMES)}, all")
+        raise ValueError(f"unknown module(s) {', '.join(unknown)}; known: {', '.join(ALL)}, all")
     if not wanted:
-        raise ValueError(f"no module selected; choose from {', '.join(MODULE_NAMES)}, all")
-    return tuple(name for name in MODULE_NAMES if name in wanted)
+        raise ValueError(f"no module selected; choose from {', '.join(ALL)}, all")
+    return tuple(name for name in ALL if name in wanted)
 
 
 def _load_spec(name: str) -> ModuleSpec:
@@ -166,7 +168,7 @@ def create_app(settings: Settings, modules: Iterable[str] | str = ALL) -> Litest
         spec = specs[name]
         apis: dict[str, Any] = {}
         for required in spec.requires:
-            if required not in MODULE_NAMES or MODULE_NAMES.index(required) >= MODULE_NAMES.index(name):
+            if required not in MODULE_NAMES or ALL.index(required) >= ALL.index(name):
                 raise RuntimeError(f"module {name!r} may not require {required!r} (dependencies are acyclic)")
             apis[required] = local_apis.get(required) or _http_api(required, services)
         ctx = ModuleContext(
