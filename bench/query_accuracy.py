@@ -199,7 +199,12 @@ def main() -> None:
     """Run the bench and print the figures as JSON."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--show", action="store_true", help="print the misses of the tune split")
+    parser.add_argument("--no-fuzzy", action="store_true", help="measure without rapidfuzz typo matching")
     args = parser.parse_args()
+    if args.no_fuzzy:
+        from homeiq_ai.query.resolution.index import CatalogIndex, Resolution
+
+        CatalogIndex._fuzzy = lambda self, key, domains: Resolution(kind="none")  # type: ignore[method-assign]
     rows = [json.loads(line) for line in (DATA / "query_labelled.jsonl").read_text().splitlines() if line.strip()]
     print(json.dumps(evaluate(rows, args.show), indent=1))
 
