@@ -129,3 +129,47 @@ async def test_automation_alone_reaches_a_missing_pattern_service_with_503(
     async with app_client(["automation"], settings) as client:
         body = assert_error(await client.post("/api/v1/suggestions/generate"), 503, "peer_unavailable")
         assert "pattern" in body["message"]
+
+
+MANUAL = """\
+alias: Hall light with the door
+trigger:
+  - platform: state
+    entity_id: binary_sensor.front_door
+    to: "on"
+action:
+  - service: light.turn_on
+    target:
+      entity_id: light.hall
+"""
+
+
+async def test_manual_suggestion_lifecycle_and_illegal_moves(app_client: Callable[..., Any]) -> None:
+    """A hand-written automation is stored with its YAML and validation; illegal moves are 409 with the state."""
+    async with app_client("all") as client:
+        bad = assert_error(await client.post("/api/v1/suggestions/", json={"yaml": "alias: x\naction: []\n"}), 400, "invalid_automation")
+        assert "trigger" in bad["message"]
+        created = await client.post("/api/v1/suggestions/", json={"yaml": MANUAL})
+        assert created.status_code == 201, created.text
+        body = created.json()
+        assert body["source"] == "manual" and body["automation"]["trigger"][0]["platform"] == "state"
+        assert "light.turn_on" in body["yaml"] and "results" not in body["validation"]
+        sid = body["id"]
+        rejected = (await client.post(f"/api/v1/suggestions/{sid}/reject", json={"reason": "not now"})).json()
+        assert rejected["status"] == "rejected" and rejected["status_reason"] == "not now"
+        conflict = assert_error(await client.post(f"/api/v1/suggestions/{sid}/approve"), 409, "invalid_suggestion_state")
+        assert "rejected" in conflict["message"]
+        listed = (await client.get("/api/v1/suggestions/", params={"entity": "light.hall"})).json()
+        assert [s["id"] for s in listed["items"]] == [sid]
+        assert (await client.get("/api/v1/suggestions/", params={"entity": "light.other"})).json()["total"] == 0
+        assert_error(await client.get("/api/v1/automations/nope"), 404, "automation_not_found")
+
+
+async def test_edit_validates_again(app_client: Callable[..., Any]) -> None:
+    """PATCH with new YAML replaces the automation; broken YAML is a 400 naming the line."""
+    async with app_client("all") as client:
+        sid = (await client.post("/api/v1/suggestions/", json={"yaml": MANUAL})).json()["id"]
+        edited = await client.patch(f"/api/v1/suggestions/{sid}", json={"yaml": MANUAL.replace("light.hall", "light.porch")})
+        assert edited.status_code == 200 and "light.porch" in edited.json()["yaml"]
+        body = assert_error(await client.patch(f"/api/v1/suggestions/{sid}", json={"yaml": "alias: [\n"}), 400, "invalid_automation")
+        assert "line" in body["message"]
