@@ -19,6 +19,11 @@ from homeiq_ai.pattern.detectors.base import DetectorConfig, EventFrame, Pattern
 from homeiq_ai.pattern.detectors.noise import filter_noise
 from homeiq_ai.pattern.detectors.time_of_day import entity_name
 
+# Device classes whose on/off reads as open/closed, and those whose "on" means sensing something.
+_CONTACT_CLASSES = frozenset({"door", "window", "opening", "garage_door"})
+_SENSING_CLASSES = {"motion": "detects motion", "occupancy": "detects presence", "presence": "detects presence",
+                    "moisture": "detects water", "smoke": "detects smoke"}
+
 __all__ = ["DurationSettings", "detect_duration", "format_minutes"]
 
 # IQR / 1.349 estimates the standard deviation of a normal distribution.
@@ -128,8 +133,15 @@ def detect_duration(
         state_name = frame.states[int(state[rows[0]])]
         starts = t[rows]
         info = frame.entities.get(entity_id)
-        word = _STATE_WORDS.get(state_name, f"'{state_name}'")
+        word = _STATE_WORDS.get(state_name, f"'{state_name}'" if state_name else "in its state")
         description = f"{entity_name(frame, entity_id)} stays {word} for about {format_minutes(median)}"
+        cls = info.device_class if info is not None and info.domain == "binary_sensor" else None
+        if cls in _CONTACT_CLASSES and state_name in ("on", "off"):
+            word = "open" if state_name == "on" else "closed"
+            description = f"{entity_name(frame, entity_id)} stays {word} for about {format_minutes(median)}"
+        elif cls in _SENSING_CLASSES and state_name in ("on", "off"):
+            what = _SENSING_CLASSES[cls] if state_name == "on" else "stays clear"
+            description = f"{entity_name(frame, entity_id)} {what} for about {format_minutes(median)}"
         if state_name == "not_home":
             description = f"{entity_name(frame, entity_id)} is away for about {format_minutes(median)}"
         hist, edges = np.histogram(minutes, bins=min(12, max(4, part.size // 4)))
