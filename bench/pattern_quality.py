@@ -460,7 +460,8 @@ def score_first_last_of_day(candidates: Sequence[PatternCandidate], home: Genera
         if hit is not None:
             used.add(hit)
             score.true_positives += 1
-        elif d["entity_id"] not in planted_entities:
+        elif d["entity_id"] not in planted_entities or home.spec.realism == "tight":
+            # Tight homes measure no marks (their truth stays as it was): figures only there.
             score.neutral += 1
         else:
             score.false_positives += 1
