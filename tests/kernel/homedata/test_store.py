@@ -265,3 +265,20 @@ async def test_event_columns_match_the_window(store: HomeStore) -> None:
     assert [round(t - T0.timestamp(), 3) for t in columns.time] == [60.0, 120.0, 180.0]
     empty = await store.event_columns(end + timedelta(days=1), end + timedelta(days=2))
     assert (empty.entity_id, len(empty.time)) == ([], 0)
+
+
+async def test_entity_aggregates_and_a_read_of_chosen_entities(store: HomeStore) -> None:
+    """The database counts changes per entity and per new state; the column read can take only some entities."""
+    events = [_event("light.a", m, new="on" if m % 2 else "off") for m in (1, 2, 3, 4)]
+    events += [_event("sensor.p", m, new=str(m)) for m in (1, 2, 3)] + [_event("light.b", 9)]
+    await store.insert_events(events)
+    start, end = T0, T0 + timedelta(minutes=5)
+    assert await store.entity_event_counts(start, end) == {"light.a": 4, "sensor.p": 3}
+    states = await store.entity_state_counts(start, end, ["light.a"])
+    assert states == {"light.a": {"on": 2, "off": 2}}
+    assert await store.entity_state_counts(start, end, []) == {}
+    columns = await store.event_columns(start, end, ["sensor.p"])
+    assert columns.entity_id == ["sensor.p"] * 3
+    assert columns.new_state == ["1", "2", "3"]
+    none = await store.event_columns(start, end, [])
+    assert none.entity_id == []
