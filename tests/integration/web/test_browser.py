@@ -122,3 +122,60 @@ def test_a_mistake_in_edited_yaml_is_shown_inline(page: Any) -> None:
     page.wait_for_selector("#live-findings li.critical, #live-findings p.critical")
     _shot(page, "yaml-mistake")
     assert "not available" not in page.text_content("#live-findings")
+
+
+MISSING_FOR_DEPLOY_FLOW = [
+    name
+    for name in ("disable_automation", "enable_automation", "rollback_automation", "get_automation")
+    if not hasattr(__import__("homeiq_ai.automation.facade", fromlist=["x"]).LocalAutomationApi, name)
+]
+
+
+@pytest.mark.xfail(
+    bool(MISSING_FOR_DEPLOY_FLOW),
+    strict=True,
+    reason="AutomationApi lacks " + ", ".join(MISSING_FOR_DEPLOY_FLOW or ["nothing"])
+    + " (disable, roll back to a version with its diff): the page cannot offer them",
+)
+def test_ask_answer_suggest_approve_deploy_disable_roll_back(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """Ask -> answer the question -> suggestion -> approve -> deploy -> in HA -> disable -> roll back."""
+    assert not MISSING_FOR_DEPLOY_FLOW, f"AutomationApi lacks {MISSING_FOR_DEPLOY_FLOW}"
+    ha = request.getfixturevalue("home_assistant")
+    url = sqlite_url(tmp_path / "data" / "shared.db")
+    migrate.upgrade(url)
+    env = {
+        "DATABASE_URL": url, "HOMEIQ_DATA_DIR": str(tmp_path / "data"), "SCHEDULER_ENABLED": "false",
+        "HA_URL": ha.url, "HA_TOKEN": ha.token, "DATA_SOURCE": "home_assistant",
+    }
+    port = free_port()
+    proc = ServerProcess("all-ha", uvicorn_argv("all", port), env, port, tmp_path)
+    try:
+        proc.wait_ready(60)
+        with sync_api.sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+            tab = browser.new_context(base_url=proc.url).new_page()
+            tab.goto("/ask")
+            tab.get_by_label("What should the home do?").fill("turn on the lights at 7am")
+            tab.get_by_role("button", name="Ask", exact=True).click()
+            if tab.locator("fieldset button").count():
+                tab.locator("fieldset button").first.click()
+            tab.get_by_role("button", name="Turn it into a suggestion").click()
+            tab.locator("article.card h2 a").first.click()
+            tab.get_by_role("button", name="Approve").click()
+            tab.get_by_role("button", name="Deploy").click()
+            tab.wait_for_selector(".badge.deployed")
+            _shot(tab, "deployed")
+            import httpx
+
+            states = httpx.get(f"{ha.url}/api/states", headers=ha.headers()).json()
+            assert any(s["entity_id"].startswith("automation.") for s in states)
+            tab.get_by_role("button", name="Disable").click()
+            tab.locator('input[name="version"]').first.check()
+            tab.get_by_role("button", name="Roll back to the chosen version").click()
+            _shot(tab, "rolled-back")
+            assert "rollback: done" in tab.text_content(".flash")
+            browser.close()
+    finally:
+        proc.stop()
