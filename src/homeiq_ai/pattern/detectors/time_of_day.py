@@ -63,6 +63,10 @@ class TimeOfDaySettings:
     People drift by 30 to 60 minutes (a spread near 15-25 min); 35 keeps such routines (loose synthetic
     homes, tuned on seeds 1-2) while tight homes score as before.
     """
+    drift_minutes: float = 20.0
+    """A routine spreading wider than this is a drifting one..."""
+    min_drift_day_rate: float = 0.6
+    """...and must happen on at least this share of its days."""
     tight_minutes: float = 10.0
     """A routine spreading at most this much is described as at a time; a wider one also gets its window."""
     window_share: float = 0.8
@@ -508,6 +512,9 @@ def _cluster(
     d_occ = delta[occ]
     spread = float(d_occ.std())
     if spread > s.max_spread_minutes:
+        return None
+    # A routine that drifts as people do must show on more of its days than a tight one.
+    if spread > s.drift_minutes and rate < s.min_drift_day_rate:
         return None
     # Lift, on the routine's days: its window against the windows around it. The background is the
     # larger of the median of the ring (robust to a neighbouring routine) and the mean of the two
