@@ -19,12 +19,12 @@ def _llm(ctx: ModuleContext) -> LlmPlanner | None:
 
 def _service(ctx: ModuleContext) -> QueryService:
     """The one service of this process, shared by the router and the api facade."""
-    return ctx.singleton("query.service", lambda: QueryService(ctx.db, llm=_llm(ctx)))
+    return ctx.singleton("query.service", lambda: QueryService(ctx.db, llm=_llm(ctx), patterns=ctx.api("pattern")))
 
 
 spec = ModuleSpec(
     name="query",
-    requires=(),
+    requires=("pattern",),
     build_router=lambda ctx: build_router(_service(ctx)),
     build_local_api=lambda ctx: LocalQueryApi(_service(ctx)),
 )

@@ -184,9 +184,11 @@ class QueryService:
         repository: type[QueryRepository] = QueryRepository,
         catalog: CatalogCache | None = None,
         llm: LlmPlanner | None = None,
+        patterns: Any = None,
     ) -> None:
         self._db = db
         self._llm = llm
+        self._patterns = patterns  # the pattern api (PatternApi), for "when I usually get up"
         self._repository = repository
         self.catalog = catalog or CatalogCache(HomeStore(db))
 
@@ -217,6 +219,10 @@ class QueryService:
         Returns the result and the engine: `offline`, `llm`, or `offline_fallback` (the LLM failed).
         """
         result = parse_request(text, index, answers)
+        if result.routine and "routine_time" not in answers:
+            known = await self._routine_time([e for e, _ in result.entities])
+            if known:
+                result = parse_request(text, index, {**answers, "routine_time": known})
         hard = [q for q in result.questions if not q.id.startswith(("confirm_", "time_"))]
         if self._llm is None or (result.plans and not hard):
             return result, "offline"
@@ -249,6 +255,28 @@ class QueryService:
             confidence=0.7,
         )
         return llm_result, "llm"
+
+    async def _routine_time(self, entity_ids: list[str]) -> str | None:
+        """The usual time (HH:MM:SS) of the most confident time-of-day pattern of these entities, if any."""
+        if self._patterns is None or not entity_ids:
+            return None
+        from homeiq_ai.pattern.api import PatternQuery
+
+        best: tuple[float, str] | None = None
+        try:
+            async with asyncio.timeout(2.0):
+                for entity_id in entity_ids[:3]:
+                    page = await self._patterns.list_patterns(
+                        PatternQuery(pattern_type="time_of_day", entity_id=entity_id, limit=5)
+                    )
+                    for pattern in page.items:
+                        at = str(pattern.details.get("time") or "")
+                        if len(at) == 5 and (best is None or pattern.confidence > best[0]):
+                            best = (pattern.confidence, f"{at}:00")
+        except Exception as exc:  # the pattern service may be down or slow: then we ask
+            log.warning("query: no routine from the pattern api (%s)", type(exc).__name__)
+            return None
+        return best[1] if best else None
 
     async def create_query(self, request: QueryRequest) -> Query:
         """Plan a request and store the session.

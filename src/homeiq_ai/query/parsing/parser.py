@@ -78,6 +78,7 @@ class ParseResult:
     questions: list[Question]
     entities: list[tuple[str, float]]
     confidence: float
+    routine: str | None = None  # "get up" of "when I usually get up": a time the pattern api may know
 
 
 def _seconds(amount: str, unit: str) -> int:
@@ -103,6 +104,7 @@ class _Reader:
         self.entities: dict[str, float] = {}
         self.scores: list[float] = []
         self.words: list[str] = []  # summary fragments of triggers and conditions
+        self.routine: str | None = None
 
     # --- helpers ---------------------------------------------------------------------------------
 
@@ -249,6 +251,24 @@ class _Reader:
     # --- triggers --------------------------------------------------------------------------------
 
     def triggers_pass(self) -> None:
+        m = self.take(
+            r"\b(?:when|at the time|at the hour) (?:i|we) (?:usually|normally|typically|always) "
+            r"(get up|wake up|go to bed|go to sleep|come home|get home|leave(?: home)?|have breakfast|have dinner)\b"
+        )
+        if m:
+            self.routine = m.group(1)
+            at = self.answers.get("routine_time", "")
+            if re.fullmatch(r"\d{2}:\d{2}:\d{2}", at):
+                self.triggers.append(TimeTrigger(at=[at]))
+                self.words.append(f"when you usually {m.group(1)} ({at[:5]})")
+            else:
+                self.ask(
+                    Question(
+                        "routine_time",
+                        f"I do not know yet when you usually {m.group(1)}. At what time?",
+                        [("06:30:00", "6:30"), ("07:00:00", "7:00"), ("07:30:00", "7:30")],
+                    )
+                )
         m = self.take(rf"\b(\d+) {_UNIT} (before|after) (sunset|sunrise|dusk|dawn)\b")
         if m:
             event = "sunset" if m.group(4) in ("sunset", "dusk") else "sunrise"
@@ -614,7 +634,7 @@ def parse_request(text: str, index: CatalogIndex, answers: dict[str, str] | None
             reader.words.append(f"at {trig_answer[:5]}")
     if (
         not reader.triggers
-        and not any(q.id == "trigger_unclear" for q in reader.questions)
+        and not any(q.id in ("trigger_unclear", "routine_time") for q in reader.questions)
         and not any(q.id.startswith("time_") for q in reader.questions)
     ):
         reader.ask(
@@ -668,4 +688,5 @@ def parse_request(text: str, index: CatalogIndex, answers: dict[str, str] | None
         questions=reader.questions,
         entities=sorted(reader.entities.items(), key=lambda kv: -kv[1]),
         confidence=round(confidence, 3),
+        routine=reader.routine,
     )
