@@ -33,7 +33,7 @@ MODULE_SETS = [
     ("training", ["training"]),
     ("automation", ["automation"]),
     ("pattern,query", ["pattern", "query"]),
-    ("all", ["training", "pattern", "query", "automation"]),
+    ("all", ["training", "pattern", "query", "automation", "web"]),
 ]
 
 

@@ -17,14 +17,15 @@ from homeiq_ai.settings import Settings
 
 NIGHTLY = "pattern.nightly_analysis"
 WORKER = "training.run_worker"
+SUGGEST = "automation.suggest_after_analysis"
 
 JOB_SETS = [
     ("pattern", [NIGHTLY]),
     ("query", []),
-    ("automation", []),
+    ("automation", [SUGGEST]),
     ("training", [WORKER]),
     ("pattern,query", [NIGHTLY]),
-    ("all", [NIGHTLY, WORKER]),
+    ("all", [SUGGEST, NIGHTLY, WORKER]),
 ]
 
 
@@ -73,7 +74,7 @@ async def test_scheduler_stops_with_the_app(
     async with app_client("all", settings) as client:
         scheduler = client.app.state.scheduler
         assert scheduler.running
-        assert set(scheduler.next_run_times()) == {NIGHTLY, WORKER}
+        assert set(scheduler.next_run_times()) == {SUGGEST, NIGHTLY, WORKER}
     assert not scheduler.running
 
 
@@ -82,7 +83,7 @@ async def test_disabled_scheduler_in_app(app_client: Callable[..., Any], setting
     assert settings.scheduler_enabled is False
     async with app_client("all") as client:
         scheduler = client.app.state.scheduler
-        assert scheduler.job_ids == [NIGHTLY, WORKER]
+        assert scheduler.job_ids == [SUGGEST, NIGHTLY, WORKER]
         assert not scheduler.running
         assert all(value is None for value in scheduler.next_run_times().values())
 
