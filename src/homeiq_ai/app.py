@@ -24,6 +24,8 @@ from homeiq_ai.kernel.homedata.sync import sync_job
 from homeiq_ai.kernel.migrate import head_revision
 from homeiq_ai.kernel.modules import CheckResult, HealthCheck, ModuleContext, ModuleSpec
 from homeiq_ai.kernel.mqtt import MqttBus
+from homeiq_ai.kernel.openapi import install_error_schema
+from homeiq_ai.kernel.ratelimit import RateLimiter, rate_limit_middleware
 from homeiq_ai.kernel.scheduler import Scheduler
 from homeiq_ai.kernel.service_client import ServiceClients
 from homeiq_ai.settings import MODULE_NAMES, Settings
@@ -230,6 +232,9 @@ def create_app(settings: Settings, modules: Iterable[str] | str = ALL) -> Litest
             await db.dispose()
 
     guards = [api_key_guard(settings.api_key.get())] if settings.api_key else []
+    rate_limiter = RateLimiter(
+        {"query": settings.rate_limit_query_per_minute, "deploy": settings.rate_limit_deploy_per_minute}
+    )
     openapi = OpenAPIConfig(
         title="homeiq-ai",
         version=__version__,
@@ -248,6 +253,7 @@ def create_app(settings: Settings, modules: Iterable[str] | str = ALL) -> Litest
         lifespan=[lifespan],
         exception_handlers=exception_handlers,
         guards=guards,
+        middleware=[rate_limit_middleware(rate_limiter)],
         openapi_config=openapi,
         request_max_body_size=settings.max_body_bytes,
         debug=False,
@@ -259,4 +265,6 @@ def create_app(settings: Settings, modules: Iterable[str] | str = ALL) -> Litest
     app.state.scheduler = scheduler
     app.state.cache = cache
     app.state.mqtt = mqtt
+    app.state.rate_limiter = rate_limiter
+    install_error_schema(app)
     return app

@@ -113,6 +113,8 @@ class Settings:
     service_timeout_seconds: float = 10.0
     service_retries: int = 3
     max_body_bytes: int = 4_194_304
+    rate_limit_query_per_minute: int = 600
+    rate_limit_deploy_per_minute: int = 60
     home_time_zone: str = "UTC"
     home_latitude: float | None = None
     home_longitude: float | None = None
@@ -318,6 +320,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         service_timeout_seconds=_float(env, "SERVICE_TIMEOUT", 10.0, 0.1, 600.0),
         service_retries=_int(env, "SERVICE_RETRIES", 3, 1, 10),
         max_body_bytes=_int(env, "MAX_BODY_BYTES", 4_194_304, 1024, 1_073_741_824),
+        rate_limit_query_per_minute=_int(env, "RATE_LIMIT_QUERY_PER_MINUTE", 600, 0, 1_000_000),
+        rate_limit_deploy_per_minute=_int(env, "RATE_LIMIT_DEPLOY_PER_MINUTE", 60, 0, 1_000_000),
         home_time_zone=time_zone,
         home_latitude=_float_or_none(env, "HOME_LATITUDE", -90.0, 90.0),
         home_longitude=_float_or_none(env, "HOME_LONGITUDE", -180.0, 180.0),
