@@ -9,9 +9,7 @@ from factories import STANDARD_PATTERNS, seed_patterns
 from helpers import assert_error
 
 
-async def test_generate_from_patterns_is_idempotent(
-    app_client: Callable[..., Any], database_url: str
-) -> None:
+async def test_generate_from_patterns_is_idempotent(app_client: Callable[..., Any], database_url: str) -> None:
     """Each stored pattern above the threshold becomes one suggestion; a second call creates none."""
     await seed_patterns(database_url, STANDARD_PATTERNS)
     async with app_client("all") as client:
@@ -69,9 +67,7 @@ async def test_generate_from_query_without_plan_is_409(app_client: Callable[...,
     async with app_client("all") as client:
         query = (await client.post("/api/v1/query/", json={"query": "porch light on at sunset"})).json()
         body = assert_error(
-            await client.post(
-                "/api/v1/suggestions/generate", json={"source": "query", "query_id": query["id"]}
-            ),
+            await client.post("/api/v1/suggestions/generate", json={"source": "query", "query_id": query["id"]}),
             409,
             "source_not_ready",
         )
@@ -123,9 +119,7 @@ async def test_automation_alone_reaches_a_missing_pattern_service_with_503(
     app_client: Callable[..., Any], make_settings: Callable[..., Any]
 ) -> None:
     """Loaded alone with its peers unreachable, generate answers 503 naming the pattern service."""
-    settings = make_settings(
-        AI_PATTERN_SERVICE_URL="http://127.0.0.1:9", SERVICE_RETRIES="2", SERVICE_TIMEOUT="1"
-    )
+    settings = make_settings(AI_PATTERN_SERVICE_URL="http://127.0.0.1:9", SERVICE_RETRIES="2", SERVICE_TIMEOUT="1")
     async with app_client(["automation"], settings) as client:
         body = assert_error(await client.post("/api/v1/suggestions/generate"), 503, "peer_unavailable")
         assert "pattern" in body["message"]
@@ -147,7 +141,11 @@ action:
 async def test_manual_suggestion_lifecycle_and_illegal_moves(app_client: Callable[..., Any]) -> None:
     """A hand-written automation is stored with its YAML and validation; illegal moves are 409 with the state."""
     async with app_client("all") as client:
-        bad = assert_error(await client.post("/api/v1/suggestions/", json={"yaml": "alias: x\naction: []\n"}), 400, "invalid_automation")
+        bad = assert_error(
+            await client.post("/api/v1/suggestions/", json={"yaml": "alias: x\naction: []\n"}),
+            400,
+            "invalid_automation",
+        )
         assert "trigger" in bad["message"]
         created = await client.post("/api/v1/suggestions/", json={"yaml": MANUAL})
         assert created.status_code == 201, created.text
@@ -157,7 +155,9 @@ async def test_manual_suggestion_lifecycle_and_illegal_moves(app_client: Callabl
         sid = body["id"]
         rejected = (await client.post(f"/api/v1/suggestions/{sid}/reject", json={"reason": "not now"})).json()
         assert rejected["status"] == "rejected" and rejected["status_reason"] == "not now"
-        conflict = assert_error(await client.post(f"/api/v1/suggestions/{sid}/approve"), 409, "invalid_suggestion_state")
+        conflict = assert_error(
+            await client.post(f"/api/v1/suggestions/{sid}/approve"), 409, "invalid_suggestion_state"
+        )
         assert "rejected" in conflict["message"]
         listed = (await client.get("/api/v1/suggestions/", params={"entity": "light.hall"})).json()
         assert [s["id"] for s in listed["items"]] == [sid]
@@ -169,7 +169,11 @@ async def test_edit_validates_again(app_client: Callable[..., Any]) -> None:
     """PATCH with new YAML replaces the automation; broken YAML is a 400 naming the line."""
     async with app_client("all") as client:
         sid = (await client.post("/api/v1/suggestions/", json={"yaml": MANUAL})).json()["id"]
-        edited = await client.patch(f"/api/v1/suggestions/{sid}", json={"yaml": MANUAL.replace("light.hall", "light.porch")})
+        edited = await client.patch(
+            f"/api/v1/suggestions/{sid}", json={"yaml": MANUAL.replace("light.hall", "light.porch")}
+        )
         assert edited.status_code == 200 and "light.porch" in edited.json()["yaml"]
-        body = assert_error(await client.patch(f"/api/v1/suggestions/{sid}", json={"yaml": "alias: [\n"}), 400, "invalid_automation")
+        body = assert_error(
+            await client.patch(f"/api/v1/suggestions/{sid}", json={"yaml": "alias: [\n"}), 400, "invalid_automation"
+        )
         assert "line" in body["message"]

@@ -24,7 +24,12 @@ def test_time_of_day_is_a_time_trigger_with_weekdays() -> None:
 
 def test_sun_relative_uses_the_offset() -> None:
     """A sun-relative routine: sun trigger with a signed offset, every day means no condition."""
-    details = {"state": "on", "time": "16:40", "weekdays": list(range(7)), "sun": {"event": "sunset", "offset_minutes": -20}}
+    details = {
+        "state": "on",
+        "time": "16:40",
+        "weekdays": list(range(7)),
+        "sun": {"event": "sunset", "offset_minutes": -20},
+    }
     config = _config("time_of_day", ["light.porch"], details)
     assert config["trigger"] == [{"platform": "sun", "event": "sunset", "offset": "-00:20:00"}]
     assert config["condition"] == []
@@ -43,7 +48,12 @@ def test_pairs_chains_and_duration() -> None:
     pair = _config(
         "co_occurrence",
         ["binary_sensor.door", "light.hall"],
-        {"trigger_entity_id": "binary_sensor.door", "trigger_state": "on", "response_entity_id": "light.hall", "response_state": "on"},
+        {
+            "trigger_entity_id": "binary_sensor.door",
+            "trigger_state": "on",
+            "response_entity_id": "light.hall",
+            "response_state": "on",
+        },
     )
     assert pair["trigger"] == [{"platform": "state", "entity_id": "binary_sensor.door", "to": "on"}]
     chain = build_from_synergy(["binary_sensor.m", "light.a", "light.b"], {})
@@ -54,20 +64,38 @@ def test_pairs_chains_and_duration() -> None:
 
 def test_first_of_day_has_a_window_and_once_a_day() -> None:
     """First of the day: state trigger, time window, and a constant once-a-day template."""
-    details = {"edge": "first", "entity_id": "binary_sensor.bedroom_door", "state": "on", "window_start": "06:00",
-               "window_end": "08:30", "weekdays": [0, 1, 2, 3, 4]}
-    config = _config("first_last_of_day", ["binary_sensor.bedroom_door"], details,
-                     followers={"binary_sensor.bedroom_door": [("light.hall", "on")]})
-    assert config["condition"][0] == {"condition": "time", "after": "06:00:00", "before": "08:30:00",
-                                      "weekday": ["mon", "tue", "wed", "thu", "fri"]}
+    details = {
+        "edge": "first",
+        "entity_id": "binary_sensor.bedroom_door",
+        "state": "on",
+        "window_start": "06:00",
+        "window_end": "08:30",
+        "weekdays": [0, 1, 2, 3, 4],
+    }
+    config = _config(
+        "first_last_of_day",
+        ["binary_sensor.bedroom_door"],
+        details,
+        followers={"binary_sensor.bedroom_door": [("light.hall", "on")]},
+    )
+    assert config["condition"][0] == {
+        "condition": "time",
+        "after": "06:00:00",
+        "before": "08:30:00",
+        "weekday": ["mon", "tue", "wed", "thu", "fri"],
+    }
     assert "this.attributes.last_triggered" in config["condition"][1]["value_template"]
     assert build_from_pattern("first_last_of_day", ["binary_sensor.bedroom_door"], details) is None
 
 
 def test_anomaly_notification_keeps_words_inert() -> None:
     """A description with template markers is data in the notification, never a template."""
-    config = _config("anomaly", ["switch.kettle"], {"kind": "unusual_time", "entity_id": "switch.kettle"},
-                     description="{{ states('lock.front') }}")
+    config = _config(
+        "anomaly",
+        ["switch.kettle"],
+        {"kind": "unusual_time", "entity_id": "switch.kettle"},
+        description="{{ states('lock.front') }}",
+    )
     message = config["action"][0]["data"]["message"]
     assert message.startswith("{% raw %}") and config["action"][0]["service"] == "persistent_notification.create"
 

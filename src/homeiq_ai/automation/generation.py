@@ -87,7 +87,7 @@ def _time_of_day(details: Mapping[str, Any], entity_ids: Sequence[str]) -> Draft
     conditions: list[Condition] = [TimeCondition(weekday=days)] if 0 < len(days) < 7 else []
     sun = details.get("sun")
     if isinstance(sun, Mapping) and sun.get("event") in ("sunrise", "sunset"):
-        offset = int(round(float(sun.get("offset_minutes", 0)) * 60))
+        offset = round(float(sun.get("offset_minutes", 0)) * 60)
         trigger: Any = SunTrigger(event=sun["event"], offset=offset)
         when = (
             f"{abs(offset) // 60} min {'before' if offset < 0 else 'after'} {sun['event']}" if offset else sun["event"]
@@ -195,7 +195,7 @@ def _duration(details: Mapping[str, Any], entity_ids: Sequence[str]) -> Draft | 
     if off is None or state != "on" or not minutes:
         return None
     # A little longer than usual, so it only steps in when it was forgotten.
-    hold = max(60, int(round(float(minutes) * 1.5 * 60 / 60)) * 60)
+    hold = max(60, round(float(minutes) * 1.5 * 60 / 60) * 60)
     words = f"Turn off {_name(entity_id)} after {hold // 60} min on"
     return Draft(
         Automation(
@@ -204,7 +204,8 @@ def _duration(details: Mapping[str, Any], entity_ids: Sequence[str]) -> Draft | 
             actions=[off],
             description=f"Turns {entity_id} off once it has been on for {hold // 60} minutes.",
         ),
-        f"Turns {_name(entity_id)} off after it has been on for {hold // 60} minutes (it usually runs {float(minutes):.0f}).",
+        f"Turns {_name(entity_id)} off after it has been on for {hold // 60} minutes "
+        f"(it usually runs {float(minutes):.0f}).",
     )
 
 
@@ -235,6 +236,11 @@ def _anomaly(details: Mapping[str, Any], entity_ids: Sequence[str], description:
         ),
         f"Sends a notification when {_name(entity_id)} does this again: {description}",
     )
+
+
+def _follow_words(followers: Sequence[tuple[str, str]]) -> list[str]:
+    """'turns on Kitchen light' for each (entity, state) that usually follows."""
+    return [f"turns {state} {_name(target)}" for target, state in followers] or ["does what usually follows"]
 
 
 def _first_last(
@@ -275,7 +281,10 @@ def _first_last(
             actions=actions,
             description=f"When {entity_id} is the {edge} change to {state} of the day.",
         ),
-        f"When {_name(entity_id)} turns {state} for the {edge} time of the day (between {details['window_start']} and {details['window_end']}), does what usually follows.",
+        f"When {_name(entity_id)} turns {state} for the {edge} time of the day (between "
+        f"{details['window_start']} and {details['window_end']}), "
+        + ", then ".join(_follow_words(followers.get(entity_id, [])))
+        + ", as the home usually does next.",
     )
 
 

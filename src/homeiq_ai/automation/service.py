@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -211,10 +212,8 @@ class AutomationService:
                 if str(state.get("entity_id", "")).startswith("automation.") and ha_id:
                     config = await client.get_automation_config(str(ha_id))
                     if config is not None:
-                        try:
+                        with contextlib.suppress(HaConfigError):
                             existing.append(parse_automation(config))
-                        except HaConfigError:
-                            pass
         entities = [
             Entity(
                 entity_id=s["entity_id"],
@@ -250,7 +249,7 @@ class AutomationService:
     # --- suggestions ---------------------------------------------------------------------------------
 
     async def generate_suggestions(self, request: GenerateRequest) -> GenerateResult:
-        """One suggestion per opportunity; the same opportunity never twice, a rejected one back only on stronger evidence."""
+        """One suggestion per opportunity: never the same twice; a rejected one returns only on stronger evidence."""
         if request.source == "query":
             candidates = await self._query_candidates(request)
         elif request.source == "synergies":

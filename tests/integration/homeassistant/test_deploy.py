@@ -60,7 +60,9 @@ async def test_deploy_act_disable_edit_rollback_delete(
         suggestion = created.json()
         assert suggestion["source"] == "manual" and suggestion["validation"]["valid"], suggestion["validation"]
         sid = suggestion["id"]
-        assert_error(await client.post("/api/v1/deployment/deploy", json={"suggestion_id": sid}), 409, "invalid_suggestion_state")
+        assert_error(
+            await client.post("/api/v1/deployment/deploy", json={"suggestion_id": sid}), 409, "invalid_suggestion_state"
+        )
         assert (await client.post(f"/api/v1/suggestions/{sid}/approve", json={"reason": "test"})).status_code == 200
         deployed = await client.post("/api/v1/deployment/deploy", json={"suggestion_id": sid})
         assert deployed.status_code == 201, deployed.text
@@ -106,7 +108,9 @@ async def test_deploy_act_disable_edit_rollback_delete(
         assert [v["version"] for v in detail["versions"]] == [1, 2, 3]
         assert "light.bed_light" in detail["versions"][1]["diff"] and detail["versions"][0]["diff"] == ""
         assert detail["versions"][2]["note"] == "rollback to version 1"
-        assert_error(await client.post(f"/api/v1/automations/{sid}/rollback", json={"version": 9}), 404, "automation_not_found")
+        assert_error(
+            await client.post(f"/api/v1/automations/{sid}/rollback", json={"version": 9}), 404, "automation_not_found"
+        )
 
         # Delete: gone from HA.
         assert (await client.delete(f"/api/v1/automations/{sid}")).status_code == 204
@@ -148,7 +152,9 @@ async def test_home_assistant_down_is_a_clear_503_and_changes_nothing(
         HA_URL=f"http://127.0.0.1:{free_port()}", HA_TOKEN=ha.token, SERVICE_RETRIES="2", SERVICE_TIMEOUT="1"
     )
     async with app_client("all", good) as client:
-        sid = (await client.post("/api/v1/suggestions/", json={"yaml": AUTOMATION_YAML.replace("follows", "down")})).json()["id"]
+        sid = (
+            await client.post("/api/v1/suggestions/", json={"yaml": AUTOMATION_YAML.replace("follows", "down")})
+        ).json()["id"]
         await client.post(f"/api/v1/suggestions/{sid}/approve")
     async with app_client("all", down) as client:
         started = time.monotonic()
