@@ -1,4 +1,4 @@
-"""The `homeiq-ai` command: serve, db, sync, import, export, openapi, config."""
+"""The `homeiq-ai` command: serve, db, sync, import, export, demo, synthetic, training-pairs, openapi, config."""
 
 from __future__ import annotations
 
@@ -302,6 +302,50 @@ def _cmd_synthetic(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_training_pairs(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+    from pathlib import Path
+
+    from homeiq_ai.kernel.db import Database
+    from homeiq_ai.query.pairs import answered_pairs, labelled_pairs
+
+    settings = load_settings_or_exit()
+
+    async def _answered() -> list[dict[str, object]]:
+        db = Database(settings.database_url)
+        try:
+            return await answered_pairs(db)
+        finally:
+            await db.dispose()
+
+    try:
+        rows = [] if args.no_queries else asyncio.run(_answered())
+        answered = len(rows)
+        for path in args.labelled or []:
+            rows.extend(labelled_pairs(Path(path)))
+    except OSError as exc:
+        print(f"homeiq-ai training-pairs: {exc.filename}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    except ValueError as exc:
+        print(f"homeiq-ai training-pairs: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:
+        return _store_failed("training-pairs", exc)
+    text = "".join(json.dumps(row, sort_keys=True) + "\n" for row in rows)
+    try:
+        Path(args.file).write_text(text)
+    except OSError as exc:
+        print(f"homeiq-ai training-pairs: {args.file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(
+        f"homeiq-ai training-pairs: {len(rows)} pairs ({answered} answered queries, "
+        f"{len(rows) - answered} labelled) written to {args.file}; set SOFT_PROMPT_DATASET={args.file}",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def _cmd_config(_args: argparse.Namespace) -> int:
     settings = load_settings_or_exit()
     print(repr(settings))
@@ -397,6 +441,17 @@ def build_parser() -> argparse.ArgumentParser:
     p_syn.add_argument("--entities", type=int, default=None, help="about how many entities")
     p_syn.add_argument("--time-zone", default="Europe/Berlin")
     p_syn.set_defaults(func=_cmd_synthetic)
+
+    p_pairs = sub.add_parser(
+        "training-pairs",
+        help="write answered queries (and labelled sets) as soft-prompt training pairs (SOFT_PROMPT_DATASET)",
+    )
+    p_pairs.add_argument("file", help="PAIRS.jsonl to write ({request, plan, source} a line)")
+    p_pairs.add_argument(
+        "--labelled", action="append", metavar="LABELLED.jsonl", help="add a labelled set (repeatable)"
+    )
+    p_pairs.add_argument("--no-queries", action="store_true", help="leave out the answered queries of the database")
+    p_pairs.set_defaults(func=_cmd_training_pairs)
 
     p_config = sub.add_parser("config", help="print the effective settings (secrets masked)")
     p_config.set_defaults(func=_cmd_config)
