@@ -38,6 +38,13 @@ __all__ = [
     "SuggestionPage",
     "UnsafeAutomationError",
     "ValidateRequest",
+    "ValidationAnswer",
+    "ValidationConflict",
+    "ValidationConflictRef",
+    "ValidationErrorItem",
+    "ValidationFinding",
+    "ValidationResultItem",
+    "ValidationSafety",
 ]
 
 SuggestionSource = Literal["pattern", "synergy", "query", "manual"]
@@ -62,9 +69,13 @@ class Suggestion(msgspec.Struct, kw_only=True):
     validation: dict[str, Any] | None = None
     safety: dict[str, Any] | None = None
     backtest: dict[str, Any] | None = None
+    rank_score: float = 0.0
+    """Confidence weighted by backtest agreement (confidence x (0.5 + 0.5 x agreement)): the inbox's order."""
     status_reason: str | None = None
     ha_automation_id: str | None = None
     entity_id: str | None = None
+    automation_id: str | None = None
+    """The deployed automation's id (for /api/v1/automations/{automation_id}) while it is in Home Assistant."""
     created_at: datetime
     updated_at: datetime
 
@@ -92,6 +103,65 @@ class ValidateRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """One automation or a list, as YAML or JSON text."""
 
     yaml: Annotated[str, msgspec.Meta(min_length=1, max_length=200_000)]
+
+
+class ValidationErrorItem(msgspec.Struct, kw_only=True):
+    """Why an automation is not valid: where (`action[0].target.entity_id`) and what; `line` for YAML text."""
+
+    path: str
+    message: str
+    line: int | None = None
+
+
+class ValidationFinding(msgspec.Struct, kw_only=True):
+    """One safety rule that matched."""
+
+    rule: str
+    severity: Literal["info", "warning", "critical"]
+    message: str
+    path: str = ""
+
+
+class ValidationSafety(msgspec.Struct, kw_only=True):
+    """A score 0..100 (100: nothing found) and the findings."""
+
+    score: int
+    findings: list[ValidationFinding] = msgspec.field(default_factory=list)
+
+
+class ValidationResultItem(msgspec.Struct, kw_only=True):
+    """The verdict on one automation of the list."""
+
+    alias: str
+    valid: bool
+    errors: list[ValidationErrorItem]
+    safety: ValidationSafety
+    id: str | None = None
+
+
+class ValidationConflictRef(msgspec.Struct, kw_only=True):
+    """An automation in a conflict: `checked` (of the list, at `index`) or `existing` (in Home Assistant)."""
+
+    alias: str
+    id: str | None
+    source: Literal["checked", "existing"]
+    index: int
+
+
+class ValidationConflict(msgspec.Struct, kw_only=True):
+    """Automations that fight: the same entity driven both ways, near-duplicates, or a loop."""
+
+    kind: Literal["opposite_states", "duplicate", "loop"]
+    message: str
+    entity_ids: list[str]
+    automations: list[ValidationConflictRef]
+
+
+class ValidationAnswer(msgspec.Struct, kw_only=True):
+    """Results in the order of the input, and the conflicts across the whole set (Home Assistant's too)."""
+
+    results: list[ValidationResultItem]
+    conflicts: list[ValidationConflict]
 
 
 class RollbackRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -283,9 +353,14 @@ class AutomationApi(Protocol):
     """What other processes may ask of the automation module."""
 
     async def list_suggestions(
-        self, status: str | None = None, source: str | None = None, limit: int = 50, offset: int = 0
+        self,
+        status: str | None = None,
+        source: str | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        entity: str | None = None,
     ) -> SuggestionPage:
-        """List suggestions, newest first."""
+        """List suggestions, newest first; `entity` keeps those that involve that entity id."""
         ...
 
     async def get_suggestion(self, suggestion_id: str) -> Suggestion:
@@ -310,4 +385,48 @@ class AutomationApi(Protocol):
 
     async def deploy(self, request: DeployRequest) -> DeployResult:
         """Deploy an approved suggestion to Home Assistant."""
+        ...
+
+    async def edit_suggestion(self, suggestion_id: str, request: EditSuggestionRequest) -> Suggestion:
+        """Replace a suggestion's automation with new YAML (validated again); raises InvalidAutomationError."""
+        ...
+
+    async def validate(self, request: ValidateRequest) -> ValidationAnswer:
+        """Structure, entities and services, safety and conflicts of one automation or a list; changes nothing."""
+        ...
+
+    async def audit(self) -> ValidationAnswer:
+        """The same checks over every automation Home Assistant has."""
+        ...
+
+    async def list_automations(self) -> DeployedAutomationPage:
+        """Automations this project deployed (deleted ones left out)."""
+        ...
+
+    async def get_automation(self, automation_id: str) -> DeployedAutomation:
+        """One deployed automation with every version (YAML, diff, who, when); raises AutomationNotFoundError."""
+        ...
+
+    async def enable_automation(self, automation_id: str) -> DeployedAutomation:
+        """Turn it on in Home Assistant (enabling an enabled one changes nothing)."""
+        ...
+
+    async def disable_automation(self, automation_id: str) -> DeployedAutomation:
+        """Turn it off in Home Assistant (disabling a disabled one changes nothing)."""
+        ...
+
+    async def trigger_automation(self, automation_id: str) -> DeployedAutomation:
+        """Run its actions now in Home Assistant."""
+        ...
+
+    async def rollback_automation(self, automation_id: str, version: int) -> DeployResult:
+        """Deploy version `version` again, recorded as a new version; raises AutomationNotFoundError."""
+        ...
+
+    async def delete_automation(self, automation_id: str) -> None:
+        """Remove it from Home Assistant; its versions stay."""
+        ...
+
+    async def list_deployments(self, limit: int = 50, offset: int = 0) -> DeploymentPage:
+        """Deployments (versions sent to Home Assistant), newest first."""
         ...

@@ -10,6 +10,7 @@ from homeiq_ai.automation.facade import LocalAutomationApi
 from homeiq_ai.automation.routes import build_router
 from homeiq_ai.automation.service import AutomationService
 from homeiq_ai.kernel.homeassistant import HomeAssistantClient
+from homeiq_ai.kernel.homedata.model import HomeInfo
 from homeiq_ai.kernel.modules import JobSpec, ModuleContext, ModuleSpec
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,12 @@ def _service(ctx: ModuleContext) -> AutomationService:
             ctx.api("query"),
             home_assistant_configured=bool(ctx.settings.ha_url and ctx.settings.ha_token),
             home_assistant=lambda: HomeAssistantClient.from_settings(ctx.settings),
+            home=HomeInfo(
+                time_zone=ctx.settings.home_time_zone,
+                latitude=ctx.settings.home_latitude,
+                longitude=ctx.settings.home_longitude,
+                source="settings",
+            ),
         ),
     )
 

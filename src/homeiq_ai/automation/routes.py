@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from litestar import Controller, Router, delete, get, patch, post
 from litestar.di import Provide
@@ -24,6 +24,7 @@ from homeiq_ai.automation.api import (
     Suggestion,
     SuggestionPage,
     ValidateRequest,
+    ValidationAnswer,
 )
 from homeiq_ai.automation.service import AutomationService
 
@@ -112,12 +113,12 @@ class AutomationController(Controller):
     tags = ["automation"]
 
     @post("/validate", status_code=HTTP_200_OK, summary="Validate automations")
-    async def validate(self, service: AutomationService, data: ValidateRequest) -> dict[str, Any]:
+    async def validate(self, service: AutomationService, data: ValidateRequest) -> ValidationAnswer:
         """Structure, entities and services, safety and conflicts of one automation or a list."""
         return await service.validate_yaml(data.yaml)
 
     @get("/audit", summary="Audit every automation Home Assistant has")
-    async def audit(self, service: AutomationService) -> dict[str, Any]:
+    async def audit(self, service: AutomationService) -> ValidationAnswer:
         """The same checks over every automation Home Assistant has."""
         return await service.audit()
 

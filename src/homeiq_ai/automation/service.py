@@ -6,8 +6,10 @@ import contextlib
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
+import msgspec
 from sqlalchemy.exc import IntegrityError
 
 from homeiq_ai.automation.api import (
@@ -32,7 +34,9 @@ from homeiq_ai.automation.api import (
     SuggestionNotFoundError,
     SuggestionPage,
     UnsafeAutomationError,
+    ValidationAnswer,
 )
+from homeiq_ai.automation.backtest import History, backtest
 from homeiq_ai.automation.deployment import save_and_verify, unified_diff
 from homeiq_ai.automation.generation import Draft, build_from_pattern, build_from_synergy
 from homeiq_ai.automation.models import DeploymentRecord, SuggestionRecord
@@ -42,7 +46,8 @@ from homeiq_ai.kernel.db import Database, utcnow
 from homeiq_ai.kernel.errors import BadRequestError, UpstreamError
 from homeiq_ai.kernel.haconfig import Automation, HaConfigError, parse_automation, parse_text, render_yaml
 from homeiq_ai.kernel.homeassistant import HomeAssistantClient
-from homeiq_ai.kernel.homedata.model import Entity
+from homeiq_ai.kernel.homedata.model import Entity, HomeInfo
+from homeiq_ai.kernel.homedata.store import HomeStore
 from homeiq_ai.pattern.api import PatternApi, PatternQuery, SynergyQuery
 from homeiq_ai.query.api import QueryApi
 
@@ -53,7 +58,8 @@ SUGGESTION_SOURCES = ("pattern", "synergy", "query", "manual")
 # Legal lifecycle moves: status -> statuses it may move to.
 MOVES: dict[str, frozenset[str]] = {
     "proposed": frozenset({"approved", "rejected"}),
-    "approved": frozenset({"deployed", "rejected"}),
+    # An approved suggestion with a Home Assistant automation was edited after deployment: still live there.
+    "approved": frozenset({"deployed", "rejected", "disabled", "deleted", "rolled_back"}),
     "rejected": frozenset({"proposed"}),
     "deployed": frozenset({"disabled", "rolled_back", "deleted", "deployed"}),
     "disabled": frozenset({"deployed", "deleted", "rolled_back"}),
@@ -63,6 +69,14 @@ MOVES: dict[str, frozenset[str]] = {
 # A rejected suggestion comes back only when its evidence grew this much (confidence x occurrences).
 EVIDENCE_GROWTH = 1.5
 HaFactory = Callable[[], HomeAssistantClient | None]
+BACKTEST_DAYS = 30
+"""The backtest replays this many days of the recorded history, ending at the newest stored state change."""
+
+
+def rank_score(confidence: float, backtest_result: dict[str, Any] | None) -> float:
+    """Confidence weighted by backtest agreement: one that would have done what people did ranks first."""
+    agreement = (backtest_result or {}).get("agreement")
+    return round(confidence * (0.5 + 0.5 * float(agreement or 0.0)), 4)
 
 
 def suggestion_dto(record: SuggestionRecord) -> Suggestion:
@@ -83,9 +97,11 @@ def suggestion_dto(record: SuggestionRecord) -> Suggestion:
         validation=record.validation,
         safety=(record.validation or {}).get("safety"),
         backtest=record.backtest,
+        rank_score=rank_score(record.confidence, record.backtest),
         status_reason=record.status_reason,
         ha_automation_id=record.ha_automation_id,
         entity_id=record.entity_id,
+        automation_id=record.id if record.ha_automation_id and record.status != "deleted" else None,
         created_at=record.created_at,
         updated_at=record.updated_at,
     )
@@ -151,6 +167,31 @@ def _evidence(kind: str, item: Any, occurrences: int, details: dict[str, Any]) -
     }
 
 
+def _query_record(
+    source_id: str, title: str, description: str, confidence: float, plan: dict[str, Any] | None, query_id: str
+) -> SuggestionRecord:
+    """A suggestion from a query's plan: the plan is the automation (the query module checked it)."""
+    record = SuggestionRecord(
+        source="query",
+        source_id=source_id,
+        title=_title(title),
+        description=description,
+        confidence=confidence,
+        entity_ids=[],
+        evidence={"kind": "query", "id": query_id, "occurrences": 1, "confidence": confidence},
+    )
+    if plan:
+        try:
+            automation = parse_automation(plan)
+        except HaConfigError as exc:
+            log.warning("query %s: its plan is not a valid automation (%s); suggested without config", query_id, exc)
+            return record
+        record.config = automation.to_config(include_id=False)
+        record.yaml = render_yaml(automation, include_id=False)
+        record.entity_ids = sorted({e for _p, e in automation.entity_references()})
+    return record
+
+
 class AutomationService:
     """Turns patterns, synergies and queries into suggestions and moves them through approval to deployment."""
 
@@ -163,6 +204,7 @@ class AutomationService:
         home_assistant_configured: bool,
         home_assistant: HaFactory | None = None,
         repository: type[AutomationRepository] = AutomationRepository,
+        home: HomeInfo | None = None,
     ) -> None:
         self._db = db
         self._patterns = patterns
@@ -170,6 +212,7 @@ class AutomationService:
         self._ha_configured = home_assistant_configured
         self._ha_factory: HaFactory = home_assistant or (lambda: None)
         self._repository = repository
+        self._home = home or HomeInfo(time_zone="UTC", source="settings")
 
     async def list_suggestions(
         self,
@@ -199,8 +242,6 @@ class AutomationService:
         """The home as Home Assistant sees it now (states, services, automations); the stored home otherwise."""
         client = self._ha_factory()
         if client is None:
-            from homeiq_ai.kernel.homedata.store import HomeStore
-
             store = HomeStore(self._db)
             return build_catalog(await store.entities(), await store.areas(), await store.devices()), []
         async with client:
@@ -225,15 +266,15 @@ class AutomationService:
         ]
         return build_catalog(entities, services=services), existing
 
-    async def validate_yaml(self, text: str) -> dict[str, Any]:
+    async def validate_yaml(self, text: str) -> ValidationAnswer:
         """POST /api/v1/automations/validate: every layer over one automation or a list."""
         catalog, existing = await self._catalog()
-        return validate_text(text, catalog, existing).to_dict()
+        return msgspec.convert(validate_text(text, catalog, existing).to_dict(), ValidationAnswer)
 
-    async def audit(self) -> dict[str, Any]:
+    async def audit(self) -> ValidationAnswer:
         """The same checks over every automation Home Assistant has."""
         catalog, existing = await self._catalog()
-        return validate(existing, catalog, []).to_dict()
+        return msgspec.convert(validate(existing, catalog, []).to_dict(), ValidationAnswer)
 
     async def _validate_record(self, record: SuggestionRecord, catalog: HomeCatalog | None = None) -> None:
         if record.config is None:
@@ -245,6 +286,42 @@ class AutomationService:
         report = validate([automation], catalog, []).to_dict()
         result = report["results"][0]
         record.validation = {**result, "conflicts": report["conflicts"]}
+
+    # --- backtest -------------------------------------------------------------------------------------
+
+    async def _backtest_records(self, records: list[SuggestionRecord]) -> None:
+        """Replay each record's automation on the last BACKTEST_DAYS of the stored history (one read for all)."""
+        parsed: list[tuple[SuggestionRecord, Automation]] = []
+        for record in records:
+            if record.config is None:
+                continue
+            try:
+                parsed.append((record, parse_automation(record.config)))
+            except HaConfigError:
+                record.backtest = None
+        if not parsed:
+            return
+        store = HomeStore(self._db)
+        entity_ids = sorted({e for _r, a in parsed for _p, e in a.entity_references()})
+        end = await store.newest_event_time(entity_ids) if entity_ids else None
+        if end is None:
+            for record, _a in parsed:
+                record.backtest = None
+            return
+        end = end + timedelta(seconds=1)
+        start = end - timedelta(days=BACKTEST_DAYS)
+        cols = await store.event_columns(start, end, entity_ids)
+        history = History.from_columns(cols.entity_id, cols.old_state, cols.new_state, cols.time, start, end)
+        home = await store.stored_home_info() or self._home
+        for record, automation in parsed:
+            result = backtest(
+                automation, history, time_zone=home.time_zone, latitude=home.latitude, longitude=home.longitude
+            )
+            record.backtest = {
+                **result.to_dict(),
+                "window_start": start.isoformat(),
+                "window_end": end.isoformat(),
+            }
 
     # --- suggestions ---------------------------------------------------------------------------------
 
@@ -294,6 +371,7 @@ class AutomationService:
         catalog: HomeCatalog | None = None
         if any(c.config is not None for c in candidates):
             catalog, _ = await self._catalog()
+            await self._backtest_records(candidates)
         now = utcnow()
         async with self._db.session() as session:
             repo = self._repository(session)
@@ -345,6 +423,7 @@ class AutomationService:
             updated_at=now,
         )
         await self._validate_record(record)
+        await self._backtest_records([record])
         async with self._db.session() as session:
             self._repository(session).add_suggestion(record)
             await session.flush()
@@ -367,6 +446,7 @@ class AutomationService:
         automation = self._parse_one(request.yaml, None)
         record_probe = SuggestionRecord(config=automation.to_config(include_id=False))
         await self._validate_record(record_probe)
+        await self._backtest_records([record_probe])
         async with self._db.session() as session:
             record = await self._repository(session).get_suggestion(suggestion_id, for_update=True)
             if record is None:
@@ -378,7 +458,9 @@ class AutomationService:
             record.config = record_probe.config
             record.yaml = render_yaml(automation, include_id=False)
             record.validation = record_probe.validation
+            record.backtest = record_probe.backtest
             record.title = _title(automation.alias)
+            record.entity_ids = sorted({e for _p, e in automation.entity_references()})
             if record.status in ("deployed", "disabled", "rolled_back"):
                 record.status = "approved"
                 record.status_reason = "edited after deployment; deploy again for a new version"
@@ -391,14 +473,7 @@ class AutomationService:
         query = await self._queries.get_query(request.query_id)
         suggestions = await self._queries.list_suggestions(request.query_id)
         candidates = [
-            SuggestionRecord(
-                source="query",
-                source_id=s.id,
-                title=_title(s.title),
-                description=s.description,
-                confidence=s.confidence,
-                entity_ids=[],
-            )
+            _query_record(s.id, s.title, s.description, s.confidence, s.plan, query.id)
             for s in suggestions.items
             if s.confidence >= request.min_confidence
         ][: request.limit]
@@ -408,16 +483,7 @@ class AutomationService:
                 "answer its clarifications or refine it first"
             )
         if not candidates and query.plan is not None:
-            candidates.append(
-                SuggestionRecord(
-                    source="query",
-                    source_id=query.id,
-                    title=_title(query.text),
-                    description=query.text,
-                    confidence=1.0,
-                    entity_ids=[],
-                )
-            )
+            candidates.append(_query_record(query.id, query.text, query.text, 1.0, query.plan, query.id))
         return candidates
 
     async def _move(self, suggestion_id: str, to: str, reason: str | None) -> Suggestion:
@@ -425,7 +491,7 @@ class AutomationService:
             record = await self._repository(session).get_suggestion(suggestion_id, for_update=True)
             if record is None:
                 raise SuggestionNotFoundError(f"no suggestion has id {suggestion_id!r}")
-            if record.status == to and to in ("approved", "rejected"):
+            if record.status == to and to in ("approved", "rejected", "disabled"):
                 return suggestion_dto(record)
             if to not in MOVES.get(record.status, frozenset()):
                 raise InvalidSuggestionStateError(
@@ -605,8 +671,16 @@ class AutomationService:
             else [],
         )
 
+    @staticmethod
+    def _check_move(record: SuggestionRecord, to: str) -> None:
+        """Refuse an illegal move before Home Assistant is touched (so a 409 never leaves HA changed)."""
+        if record.status != to and to not in MOVES.get(record.status, frozenset()):
+            raise InvalidSuggestionStateError(f"automation {record.id!r} is {record.status}; it cannot become {to}")
+
     async def _service(self, automation_id: str, service: str, status_after: str | None) -> DeployedAutomation:
         record = await self._deployed(automation_id)
+        if status_after is not None:
+            self._check_move(record, status_after)
         client = self._client()
         try:
             async with client:
@@ -668,6 +742,7 @@ class AutomationService:
     async def delete_automation(self, automation_id: str) -> None:
         """Remove it from Home Assistant; its versions stay in the DB."""
         record = await self._deployed(automation_id)
+        self._check_move(record, "deleted")
         client = self._client()
         try:
             async with client:

@@ -226,6 +226,14 @@ class ServiceClient:
             if exc.status_code == 404:
                 raise NotFoundError(exc.message, code=exc.code) from exc
             raise BadRequestError(f"{self.name}: {exc.message}", code=exc.code, details=exc.body) from exc
+        except UpstreamError as exc:
+            # A declared error with a 5xx status (a peer's "not configured" 503, say) is raised as itself.
+            body = (exc.details or {}).get("body") if isinstance(exc.details, dict) else None
+            code = body.get("code") if isinstance(body, dict) else None
+            declared = (errors or {}).get(code) if isinstance(code, str) else None
+            if declared is not None:
+                raise declared(str(body.get("message") or exc.message)) from exc
+            raise
         try:
             return msgspec.json.decode(response.content, type=response_type)
         except msgspec.ValidationError as exc:
