@@ -22,15 +22,27 @@ homeiq-ai demo
 cat <<BANNER
 
   homeiq-ai, all modules in one process, on http://$HOST:$PORT
+    the page (start here):  http://$HOST:$PORT/
     API docs (Swagger UI):  http://$HOST:$PORT/schema/swagger
     readiness:              http://$HOST:$PORT/health/ready
     the demo home:          http://$HOST:$PORT/api/v1/home/entities?domain=light
-                            http://$HOST:$PORT/api/v1/home/events?entity_id=light.porch
-    find its routines:      curl -X POST http://$HOST:$PORT/api/v1/analysis/run
-                            then http://$HOST:$PORT/api/v1/patterns and /api/v1/synergies
+    routines, suggestions:  http://$HOST:$PORT/api/v1/patterns and /api/v1/suggestions
     configuration in force: .venv/bin/homeiq-ai config
+  On a database without suggestions, the home is analysed once now and suggestions are made.
   Ctrl-C stops it.
 
 BANNER
 
-exec homeiq-ai serve --modules all --host "$HOST" --port "$PORT"
+homeiq-ai serve --modules all --host "$HOST" --port "$PORT" &
+SERVER=$!
+trap 'kill -TERM "$SERVER" 2>/dev/null || true' INT TERM
+# 0.0.0.0 is no address to connect to: the first run talks to loopback then.
+CONNECT_HOST="$HOST"
+[[ "$HOST" == "0.0.0.0" || "$HOST" == "::" ]] && CONNECT_HOST=127.0.0.1
+.venv/bin/python scripts/first_run.py "http://$CONNECT_HOST:$PORT" || true
+set +e
+wait "$SERVER"
+status=$?
+# A second wait after a trapped signal reaps the server once it has shut down.
+kill -0 "$SERVER" 2>/dev/null && wait "$SERVER" && status=$?
+exit "$status"
