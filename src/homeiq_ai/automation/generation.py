@@ -238,19 +238,13 @@ def _anomaly(details: Mapping[str, Any], entity_ids: Sequence[str], description:
     )
 
 
-def _follow_words(followers: Sequence[tuple[str, str]]) -> list[str]:
-    """'turns on Kitchen light' for each (entity, state) that usually follows."""
-    return [f"turns {state} {_name(target)}" for target, state in followers] or ["does what usually follows"]
-
-
 def _first_last(
     details: Mapping[str, Any], entity_ids: Sequence[str], followers: Mapping[str, list[tuple[str, str]]]
 ) -> Draft | None:
     entity_id, state = str(details.get("entity_id") or entity_ids[0]), str(details.get("state", "on"))
     edge = str(details.get("edge", "first"))
-    actions = [
-        a for target, target_state in followers.get(entity_id, []) if (a := action_for_state(target, target_state))
-    ]
+    follows = [(t, s, a) for t, s in followers.get(entity_id, []) if (a := action_for_state(t, s))]
+    actions = [a for _t, _s, a in follows]
     if not actions or not details.get("window_start") or not details.get("window_end"):
         return None
     days = _weekday_names(details.get("weekdays") or range(7))
@@ -283,7 +277,7 @@ def _first_last(
         ),
         f"When {_name(entity_id)} turns {state} for the {edge} time of the day (between "
         f"{details['window_start']} and {details['window_end']}), "
-        + ", then ".join(_follow_words(followers.get(entity_id, [])))
+        + ", then ".join(f"turns {s} {_name(t)}" for t, s, _a in follows)
         + ", as the home usually does next.",
     )
 

@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
-
 from homeiq_ai.kernel.db import Database
 from homeiq_ai.query.models import QueryRecord
+from homeiq_ai.query.repository import QueryRepository
 
 __all__ = ["PLAN_KEYS", "answered_pairs", "labelled_pairs", "plan_of"]
 
@@ -38,12 +37,7 @@ async def answered_pairs(db: Database) -> list[dict[str, Any]]:
     """Every planned query of the store, oldest first, as {"request", "plan", "source"}."""
     out: list[dict[str, Any]] = []
     async with db.session() as session:
-        stmt = (
-            select(QueryRecord)
-            .where(QueryRecord.status == "planned", QueryRecord.plan.is_not(None))
-            .order_by(QueryRecord.created_at, QueryRecord.id)
-        )
-        for record in await session.scalars(stmt):
+        for record in await QueryRepository(session).planned_queries():
             if isinstance(record.plan, dict) and record.plan.get("action"):
                 out.append({"request": _request(record), "plan": plan_of(record.plan), "source": f"query:{record.id}"})
     return out

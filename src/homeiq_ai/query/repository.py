@@ -34,6 +34,15 @@ class QueryRepository:
         )
         return list((await self.session.execute(stmt)).scalars().all())
 
+    async def planned_queries(self) -> list[QueryRecord]:
+        """Every query with a plan, oldest first."""
+        stmt = (
+            select(QueryRecord)
+            .where(QueryRecord.status == "planned", QueryRecord.plan.is_not(None))
+            .order_by(QueryRecord.created_at, QueryRecord.id)
+        )
+        return list((await self.session.execute(stmt)).scalars().all())
+
     async def add_suggestion(self, record: QuerySuggestionRecord) -> None:
         """Stage a new suggestion."""
         self.session.add(record)
