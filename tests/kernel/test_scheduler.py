@@ -138,3 +138,34 @@ async def test_disabled_scheduler_runs_no_job() -> None:
     assert not off.running
     assert ran["off"] == 0
     assert ran["on"] >= 1, "the enabled control scheduler should have run its job"
+
+
+async def test_a_run_at_start_job_runs_at_once_then_on_its_interval() -> None:
+    """An interval job marked run_at_start runs right after start; a plain one waits its period."""
+    ran = {"start": 0, "plain": 0}
+
+    def _counter(key: str) -> Callable[[], Any]:
+        async def job() -> None:
+            ran[key] += 1
+
+        return job
+
+    scheduler = Scheduler("Europe/Berlin", enabled=True)
+    scheduler.add_jobs(
+        [
+            JobSpec(id="t.start", func=_counter("start"), trigger="interval", seconds=3600, run_at_start=True),
+            JobSpec(id="t.plain", func=_counter("plain"), trigger="interval", seconds=3600),
+        ]
+    )
+    scheduler.start()
+    try:
+        for _ in range(50):
+            if ran["start"]:
+                break
+            await asyncio.sleep(0.05)
+        nxt = scheduler.next_run_times()
+    finally:
+        scheduler.shutdown()
+    assert ran == {"start": 1, "plain": 0}
+    # After its first run the job is back on its hourly interval.
+    assert nxt["t.start"] is not None and datetime.fromisoformat(nxt["t.start"]) > datetime.now(ZoneInfo("UTC"))

@@ -39,6 +39,8 @@ class JobSpec:
         trigger: "cron" (with `cron`, a crontab line in the home's time zone) or "interval".
         cron: five-field crontab expression for cron triggers.
         seconds: period of interval triggers.
+        run_at_start: also run once as soon as the scheduler starts (an interval job would
+            otherwise first run one period after start).
     """
 
     id: str
@@ -46,6 +48,7 @@ class JobSpec:
     trigger: Literal["cron", "interval"]
     cron: str | None = None
     seconds: float | None = None
+    run_at_start: bool = False
 
 
 @dataclass(slots=True)

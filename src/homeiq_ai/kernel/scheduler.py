@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
@@ -45,7 +48,10 @@ class Scheduler:
                 if not job.seconds or job.seconds <= 0:
                     raise ValueError(f"job {job.id!r}: an interval trigger needs seconds > 0")
                 trigger = IntervalTrigger(seconds=job.seconds, timezone=self.time_zone)
-            self._scheduler.add_job(job.func, trigger=trigger, id=job.id, name=job.id, replace_existing=True)
+            extra: dict[str, Any] = {}
+            if job.run_at_start:
+                extra["next_run_time"] = datetime.now(ZoneInfo(self.time_zone))
+            self._scheduler.add_job(job.func, trigger=trigger, id=job.id, name=job.id, replace_existing=True, **extra)
             self._specs[job.id] = job
 
     @property

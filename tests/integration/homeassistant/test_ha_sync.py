@@ -74,8 +74,6 @@ async def client(home_assistant: HomeAssistantInstance) -> AsyncIterator[HomeAss
         yield ha
 
 
-
-
 @pytest.fixture
 async def other_db(migrated_sqlite_template: Path, tmp_path: Path) -> AsyncIterator[Database]:
     """A second database at head, for a clean sync to compare with."""
@@ -207,7 +205,7 @@ async def test_sync_job_runs_on_the_configured_interval(
     )
     job = sync_job(settings, db)
     assert job is not None
-    assert (job.id, job.trigger, job.seconds) == (SYNC_JOB_ID, "interval", 420)
+    assert (job.id, job.trigger, job.seconds, job.run_at_start) == (SYNC_JOB_ID, "interval", 420, True)
     assert sync_job(load_settings({**base, "HA_URL": home_assistant.url, "HA_TOKEN": "t"}), db).seconds == 900
     await job.func()
     assert (await HomeStore(db).get_sync_state("home_assistant")).last_synced is not None

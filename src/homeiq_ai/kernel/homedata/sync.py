@@ -244,4 +244,11 @@ def sync_job(settings: Settings, db: Database) -> JobSpec | None:
             # Nothing is lost: the next run starts from the stored cursor.
             log.warning("home assistant sync skipped this time: %s", exc)
 
-    return JobSpec(id=SYNC_JOB_ID, func=_sync, trigger="interval", seconds=settings.sync_interval_minutes * 60)
+    # The first sync runs at start: a new install should not wait a whole interval for its home.
+    return JobSpec(
+        id=SYNC_JOB_ID,
+        func=_sync,
+        trigger="interval",
+        seconds=settings.sync_interval_minutes * 60,
+        run_at_start=True,
+    )
