@@ -99,6 +99,16 @@ def test_two_names_alike_ask_which() -> None:
     assert cfg["action"][0]["target"] == {"entity_id": "light.bedroom_bedside"}
 
 
+def test_a_plan_the_person_chose_the_device_of_is_confident() -> None:
+    """Once the person picked the device (or the area), the plan is as sure as an exact name: not 0."""
+    text = "at 9pm turn on the bedroom light"
+    question = next(q for q in parse_request(text, home_index("synthetic_family")).questions)
+    for answer in ("light.bedroom_bedside", "area:bedroom"):
+        result = parse_request(text, home_index("synthetic_family"), {question.id: answer})
+        assert not result.questions
+        assert result.confidence == 1.0 and result.plans[0].confidence == 1.0, answer
+
+
 def test_nonsense_asks_politely() -> None:
     """Words that name nothing give no plan and a `no_trigger` question, never an exception."""
     result = parse_request("blorp the wibble", home_index("ha_demo"))

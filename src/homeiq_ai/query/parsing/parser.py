@@ -157,10 +157,13 @@ class _Reader:
         phrase = re.sub(r"\s+", " ", phrase).strip(" ,.")
         qid = "entity_" + re.sub(r"[^a-z0-9]+", "_", phrase.lower()).strip("_")
         answer = self.answers.get(qid)
+        # The person chose it: as sure as an exact name (and it counts in the plan's confidence).
         if answer and answer in self.index.by_id:
             self.entities[answer] = 1.0
+            self.scores.append(1.0)
             return Resolution(kind="entity", entity_ids=[answer], score=1.0)
         if answer and answer.startswith("area:") and answer[5:] in self.index.area_names:
+            self.scores.append(1.0)
             return Resolution(kind="area", area_id=answer[5:], domain=domains[0] if domains else None, score=1.0)
         res = self.index.resolve(phrase, domains)
         if res.kind == "entity":
