@@ -622,6 +622,9 @@ class AutomationService:
             claim.status = "deployed"
             record.status, record.ha_automation_id, record.entity_id = status_after, ha_id, entity_id
             record.config, record.yaml, record.updated_at = config, yaml_text, utcnow()
+            # The reason of an earlier state ("edited after deployment") no longer holds; a rollback says so.
+            record.status_reason = note if status_after == "rolled_back" else None
+            record.title = _title(str(config.get("alias") or record.title))
         return DeployResult(automation_id=suggestion_id, ha_automation_id=ha_id, entity_id=entity_id, version=number)
 
     async def _drop_claim(self, claim_id: str) -> None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +21,14 @@ pytestmark = pytest.mark.integration
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 ARTIFACTS = REPO_ROOT / "artifacts" / "web"
 
@@ -75,6 +84,15 @@ def _shot(tab: Any, name: str) -> None:
     tab.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
+def _ha_state(ha: Any, entity_id: str) -> dict[str, Any]:
+    """The state of one entity as Home Assistant's REST API reports it."""
+    import httpx
+
+    answer = httpx.get(f"{ha.url}/api/states/{entity_id}", headers=ha.headers(), timeout=10)
+    assert answer.status_code == 200, (entity_id, answer.status_code, answer.text)
+    return answer.json()
+
+
 def test_suggest_from_patterns_then_reject_with_a_reason(page: Any) -> None:
     """Inbox -> suggest from the stored patterns -> open one -> reject with a reason -> shown rejected."""
     page.goto("/")
@@ -119,22 +137,29 @@ def test_a_mistake_in_edited_yaml_is_shown_inline(page: Any) -> None:
     assert "not available" not in page.text_content("#live-findings")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="against the HA demo home the Ask page never offers 'Turn it into a suggestion' for 'turn on the lights "
-    "at 7am' (no plan after the question step); not investigated yet. AutomationApi has every method now.",
-)
-def test_ask_answer_suggest_approve_deploy_disable_roll_back(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> None:
+def test_ask_answer_suggest_approve_deploy_disable_roll_back(request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """Ask -> answer the question -> suggestion -> approve -> deploy -> in HA -> disable -> roll back."""
     ha = request.getfixturevalue("home_assistant")
     url = sqlite_url(tmp_path / "data" / "shared.db")
     migrate.upgrade(url)
     env = {
-        "DATABASE_URL": url, "HOMEIQ_DATA_DIR": str(tmp_path / "data"), "SCHEDULER_ENABLED": "false",
-        "HA_URL": ha.url, "HA_TOKEN": ha.token, "DATA_SOURCE": "home_assistant",
+        "DATABASE_URL": url,
+        "HOMEIQ_DATA_DIR": str(tmp_path / "data"),
+        "SCHEDULER_ENABLED": "false",
+        "HA_URL": ha.url,
+        "HA_TOKEN": ha.token,
+        "DATA_SOURCE": "home_assistant",
     }
+    # The owner's first step with Home Assistant: read its home (entities, areas, history) once.
+    sync = subprocess.run(
+        [sys.executable, "-m", "homeiq_ai", "sync"],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert sync.returncode == 0, sync.stderr
     port = free_port()
     proc = ServerProcess("all-ha", uvicorn_argv("all", port), env, port, tmp_path)
     try:
@@ -153,15 +178,39 @@ def test_ask_answer_suggest_approve_deploy_disable_roll_back(
             tab.get_by_role("button", name="Deploy").click()
             tab.wait_for_selector(".badge.deployed")
             _shot(tab, "deployed")
-            import httpx
+            live = tab.text_content("main")
+            found = re.search(r"In Home Assistant as (automation\.[a-z0-9_]+)", live)
+            assert found, live
+            entity_id = found.group(1)
+            first = _ha_state(ha, entity_id)
+            assert first["state"] == "on"
+            first_alias = first["attributes"]["friendly_name"]
+            assert "Only one version so far" in live
 
-            states = httpx.get(f"{ha.url}/api/states", headers=ha.headers()).json()
-            assert any(s["entity_id"].startswith("automation.") for s in states)
             tab.get_by_role("button", name="Disable").click()
-            tab.locator('input[name="version"]').first.check()
+            tab.wait_for_selector(".badge.disabled")
+            assert _ha_state(ha, entity_id)["state"] == "off"
+
+            # An edit of the deployed automation, deployed again, is version 2 in Home Assistant.
+            text = tab.input_value("#yaml")
+            tab.locator("#yaml").fill(re.sub(r"(?m)^alias: .*$", "alias: Lights at seven, edited", text, count=1))
+            tab.get_by_role("button", name="Save the edit").click()
+            tab.wait_for_selector(".badge.approved")
+            tab.get_by_role("button", name="Deploy").click()
+            tab.wait_for_selector(".badge.deployed")
+            assert _ha_state(ha, entity_id)["attributes"]["friendly_name"] == "Lights at seven, edited"
+            assert "version 2 (live)" in tab.text_content("main")
+            # The diff of version 2 shows the alias line that changed.
+            assert tab.locator("pre.diff span.add", has_text="Lights at seven, edited").count() == 1
+
+            tab.locator('input[name="version"][value="1"]').check()
             tab.get_by_role("button", name="Roll back to the chosen version").click()
             _shot(tab, "rolled-back")
             assert "rollback: done" in tab.text_content(".flash")
+            assert _ha_state(ha, entity_id)["attributes"]["friendly_name"] == first_alias
+            # A rollback is recorded as a new version that names the one it restored.
+            assert "version 3 (live)" in tab.text_content("main")
+            assert "rollback to version 1" in tab.text_content("main")
             browser.close()
     finally:
         proc.stop()
