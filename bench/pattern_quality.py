@@ -467,8 +467,11 @@ def score_first_last_of_day(candidates: Sequence[PatternCandidate], home: Genera
             score.false_positives += 1
             score.wrong.append(c.description)
     score.required_found = len(used)
-    score.misses += [f"{m.kind} {m.area_id} {m.entity_id} {m.state} {m.local_time} {m.days}"
-                     for i, m in enumerate(marks) if i not in used]
+    score.misses += [
+        f"{m.kind} {m.area_id} {m.entity_id} {m.state} {m.local_time} {m.days}"
+        for i, m in enumerate(marks)
+        if i not in used
+    ]
     return score
 
 
@@ -500,6 +503,7 @@ def frame_entities(home: GeneratedHome) -> dict[str, EntityInfo]:
             device_class=e.device_class,
             entity_category=e.entity_category,
             friendly_name=e.friendly_name,
+            unit_of_measurement=e.unit_of_measurement,
         )
         for e in home.spec.entities
     }
@@ -658,8 +662,13 @@ def main() -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--start", type=date.fromisoformat, default=None, help="first local date (default 2026-01-05)")
     parser.add_argument("--types", nargs="+", default=list(PATTERN_TYPES), choices=list(PATTERN_TYPES))
-    parser.add_argument("--realism", nargs="+", default=["loose", "tight"], choices=["loose", "tight"],
-                        help="synthetic realism settings to score (default: loose, beside today's tight homes)")
+    parser.add_argument(
+        "--realism",
+        nargs="+",
+        default=["loose", "tight"],
+        choices=["loose", "tight"],
+        help="synthetic realism settings to score (default: loose, beside today's tight homes)",
+    )
     parser.add_argument("--verbose", action="store_true", help="list every miss and every wrong finding")
     parser.add_argument("--no-speed", action="store_true", help="skip the 500,000-event speed run")
     args = parser.parse_args()
@@ -667,9 +676,7 @@ def main() -> int:
     results: dict[str, list[tuple[str, int, TypeScore]]] = {name: [] for name in args.types}
     timings: dict[str, list[float]] = {name: [] for name in [*args.types, "noise filter"]}
     noise_rows = []
-    for home_type, seed, realism in [
-        (h, s, r) for r in args.realism for h in args.home_types for s in args.seeds
-    ]:
+    for home_type, seed, realism in [(h, s, r) for r in args.realism for h in args.home_types for s in args.seeds]:
         home = generate_home(seed, home_type, args.days, start=args.start, realism=realism)
         home_type = f"{realism}:{home_type}"
         frame = home_frame(home)
@@ -704,10 +711,14 @@ def main() -> int:
                 for w in score.wrong:
                     print(f"   wrong:  {w}")
     first = args.start or date(2026, 1, 5)
-    print(f"homes: {', '.join(args.home_types)} x seeds {args.seeds} x {args.days} days from {first}; "
-          f"realism {', '.join(args.realism)}")
-    print(f"seeds used while building the loose setting and the first/last detector: {TUNING_SEEDS}; "
-          f"held out: {[s for s in args.seeds if s not in TUNING_SEEDS]}")
+    print(
+        f"homes: {', '.join(args.home_types)} x seeds {args.seeds} x {args.days} days from {first}; "
+        f"realism {', '.join(args.realism)}"
+    )
+    print(
+        f"seeds used while building the loose setting and the first/last detector: {TUNING_SEEDS}; "
+        f"held out: {[s for s in args.seeds if s not in TUNING_SEEDS]}"
+    )
     print(
         f"tolerance {TOLERANCE_MINUTES} min; P precision, R recall, "
         "neut: findings the truth neither asks for nor rules out"

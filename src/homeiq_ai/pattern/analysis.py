@@ -62,6 +62,7 @@ def _entity_info(entity: Entity) -> EntityInfo:
         device_class=entity.device_class,
         entity_category=entity.entity_category,
         friendly_name=entity.friendly_name,
+        unit_of_measurement=entity.unit_of_measurement,
     )
 
 
@@ -161,8 +162,8 @@ class AnalysisPipeline:
                 "events_loaded": triage.total_events if triage is not None else len(frame),
                 "events_read": len(frame),
                 "events_mined": len(mined),
-                "entities": len(frame.entity_ids) + (sum(len(v) for v in triage.dropped_entities.values())
-                                                     if triage is not None else 0),
+                "entities": len(frame.entity_ids)
+                + (sum(len(v) for v in triage.dropped_entities.values()) if triage is not None else 0),
                 "noise": merge_reports(triage, noise) if triage is not None else noise.summary(),
             }
         )
@@ -323,8 +324,12 @@ class AnalysisPipeline:
         if c.last_seen and (record.last_seen is None or c.last_seen > record.last_seen):
             record.last_seen = c.last_seen
         record.last_run_id = run_id
-        entry = {"run_id": run_id, "at": now.isoformat(), "confidence": record.confidence,
-                 "occurrences": record.occurrences}
+        entry = {
+            "run_id": run_id,
+            "at": now.isoformat(),
+            "confidence": record.confidence,
+            "occurrences": record.occurrences,
+        }
         record.history = [*(record.history or []), entry][-HISTORY_LENGTH:]
         if record.status == "rejected":
             if should_resurface(record.rejected_occurrences, record.rejected_confidence, c.occurrences, c.confidence):
@@ -350,7 +355,11 @@ class AnalysisPipeline:
             record = existing.get(synergy_id)
             if record is None:
                 record = SynergyRecord(
-                    id=synergy_id, identity_key=key, synergy_type=c.synergy_type, depth=c.depth, first_seen=now,
+                    id=synergy_id,
+                    identity_key=key,
+                    synergy_type=c.synergy_type,
+                    depth=c.depth,
+                    first_seen=now,
                     status="active",
                 )
                 await repo.add_synergy(record, list(c.entity_ids))

@@ -607,14 +607,27 @@ class HomeStore:
         """How many state changes each entity has with start <= time < end (the database counts them)."""
         if start.tzinfo is None or end.tzinfo is None:
             raise ValueError("start and end must be timezone-aware")
+        if self.db.dialect == "sqlite":
+            # "+time" keeps SQLite off the time index: it then counts along the (entity_id, time) index, which
+            # is already grouped by entity (4x less work than a time-range search and a temporary B-tree).
+            rows = await self._sqlite_rows(
+                "SELECT entity_id, count(*) FROM home_event WHERE +time >= ? AND +time < ? GROUP BY entity_id",
+                (_sqlite_time(start), _sqlite_time(end)),
+            )
+            return {str(e): int(n) for e, n in rows}
         t = HomeEvent.__table__.c
-        stmt = (
-            select(t.entity_id, func.count())
-            .where(t.time >= start, t.time < end)
-            .group_by(t.entity_id)
-        )
+        stmt = select(t.entity_id, func.count()).where(t.time >= start, t.time < end).group_by(t.entity_id)
         async with self.db.session() as session:
             return {str(e): int(n) for e, n in (await session.execute(stmt)).all()}
+
+    async def _sqlite_rows(self, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """Rows of one SQLite statement through the driver directly (no SQLAlchemy row objects)."""
+        async with self.db.engine.connect() as conn:
+            raw = await conn.get_raw_connection()
+            cursor = await raw.driver_connection.execute(sql, params)
+            rows = await cursor.fetchall()
+            await cursor.close()
+        return [tuple(r) for r in rows]
 
     async def entity_state_counts(
         self, start: datetime, end: datetime, entity_ids: Sequence[str]
@@ -627,6 +640,18 @@ class HomeStore:
             return out
         t = HomeEvent.__table__.c
         ids = list(entity_ids)
+        if self.db.dialect == "sqlite":
+            for i in range(0, len(ids), 500):  # bounded IN lists
+                chunk = ids[i : i + 500]
+                # As in entity_event_counts: each entity's rows along the (entity_id, time) index.
+                sql = (
+                    "SELECT entity_id, new_state, count(*) FROM home_event WHERE +time >= ? AND +time < ? "
+                    "AND entity_id IN ({}) GROUP BY entity_id, new_state".format(", ".join("?" for _ in chunk))
+                )
+                params = (_sqlite_time(start), _sqlite_time(end), *chunk)
+                for entity_id, state, n in await self._sqlite_rows(sql, params):
+                    out.setdefault(str(entity_id), {})[state] = int(n)
+            return out
         async with self.db.session() as session:
             for i in range(0, len(ids), 500):  # bounded IN lists
                 stmt = (

@@ -24,6 +24,8 @@ class EntityInfo:
     device_class: str | None = None
     entity_category: str | None = None
     friendly_name: str | None = None
+    unit_of_measurement: str | None = None
+    """A sensor with a unit is a measurement (Home Assistant requires its states to be numbers)."""
 
 
 @dataclass(frozen=True, slots=True)

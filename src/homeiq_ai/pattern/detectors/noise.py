@@ -87,11 +87,13 @@ def filter_noise(frame: EventFrame, config: DetectorConfig) -> NoiseReport:
     )
     domain = np.zeros(n_entities, dtype=bool)
     category = np.zeros(n_entities, dtype=bool)
+    measured = np.zeros(n_entities, dtype=bool)
     for i, entity_id in enumerate(frame.entity_ids):
         info = frame.entities.get(entity_id)
         dom = info.domain if info is not None else entity_id.split(".", 1)[0]
         domain[i] = dom in config.ignore_domains
         category[i] = info is not None and info.entity_category in config.ignore_entity_categories
+        measured[i] = _measurement(info, dom)
     counts = np.bincount(frame.entity, minlength=n_entities)
     chatty = counts / max(_window_days(frame), 1e-9) > config.chatty_events_per_day
     ev_ignored = ignored_state[frame.new_state]
@@ -105,7 +107,7 @@ def filter_noise(frame: EventFrame, config: DetectorConfig) -> NoiseReport:
     ev_numeric = numeric_state[frame.new_state] & candidate
     numeric_counts = np.bincount(frame.entity, weights=ev_numeric, minlength=n_entities)
     real_counts = np.bincount(frame.entity, weights=candidate, minlength=n_entities)
-    numeric_entity = (numeric_counts > 0) & (numeric_counts > _NUMERIC_ENTITY_SHARE * real_counts)
+    numeric_entity = ((numeric_counts > 0) & (numeric_counts > _NUMERIC_ENTITY_SHARE * real_counts)) | measured
 
     entity_reasons = (
         ("ignored_domain", domain),
@@ -186,6 +188,9 @@ def classify_entities(
             reasons["ignored_category"].append(entity_id)
         elif counts[entity_id] / max(window_days, 1e-9) > config.chatty_events_per_day:
             reasons["chatty_entity"].append(entity_id)
+        elif _measurement(info, domain):
+            # Known from the registry: its states need not be counted (the costliest read of a triage).
+            reasons["numeric_entity"].append(entity_id)
         else:
             survivors.append(entity_id)
     kept: list[str] = []
@@ -208,6 +213,11 @@ def classify_entities(
     )
 
 
+def _measurement(info: EntityInfo | None, domain: str) -> bool:
+    """Whether the registry says the entity is a measurement: a sensor with a unit of measurement."""
+    return info is not None and domain == "sensor" and bool(info.unit_of_measurement)
+
+
 def merge_reports(triage: EntityTriage, report: NoiseReport) -> dict[str, object]:
     """One run-report summary of what the triage left unread and what the frame's filter dropped."""
     summary = report.summary()
@@ -216,8 +226,12 @@ def merge_reports(triage: EntityTriage, report: NoiseReport) -> dict[str, object
     for reason, n in triage.dropped_events.items():
         events[reason] = events.get(reason, 0) + n
         ents[reason] = sorted([*ents.get(reason, []), *triage.dropped_entities.get(reason, [])])
-    return {"kept_events": report.kept_events, "dropped_events": events, "dropped_entities": ents,
-            "entities_read": len(triage.kept)}
+    return {
+        "kept_events": report.kept_events,
+        "dropped_events": events,
+        "dropped_entities": ents,
+        "entities_read": len(triage.kept),
+    }
 
 
 def select_events(frame: EventFrame, config: DetectorConfig) -> np.ndarray:
