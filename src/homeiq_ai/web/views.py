@@ -142,7 +142,8 @@ def backtest_chart(
 ) -> tuple[Markup | None, str]:
     """The backtest as a 30-day timeline of firings, and a plain sentence of its outcome."""
     if not isinstance(backtest, Mapping):
-        return None, "no backtest for this suggestion yet"
+        # The service replays only where the home has recorded history of the entities it uses.
+        return None, "not replayed: no recorded history of its entities yet"
     firings = backtest.get("firings") or backtest.get("fires") or backtest.get("events") or []
     marks: list[TimelineMark] = []
     for firing in firings if isinstance(firings, Sequence) else []:

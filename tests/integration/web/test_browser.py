@@ -102,6 +102,7 @@ def test_suggest_from_patterns_then_reject_with_a_reason(page: Any) -> None:
     assert "new suggestion" in page.text_content(".flash")
     # No events are stored in this home: the card says so instead of drawing an empty chart.
     assert "no state changes of" in page.text_content("article.card figcaption")
+    assert "not replayed: no recorded history of its entities yet" in page.text_content("article.card")
     assert "Europe/Berlin" in page.text_content("footer")
     page.locator("article.card h2 a").first.click()
     page.get_by_label("Reason").fill("not while we are <b>away</b>")
