@@ -104,3 +104,47 @@ def test_no_unlocking_and_unknown_states_are_skipped() -> None:
     """Unlocking is never suggested; a state no service sets gives no automation."""
     assert action_for_state("lock.front", "unlocked") is None
     assert build_from_pattern("time_of_day", ["sensor.t"], {"state": "21.5", "time": "07:00"}) is None
+
+
+def test_reasons_use_friendly_names_and_device_classes() -> None:
+    """A door opens, a motion sensor detects motion, a lock locks; friendly names where the home has them."""
+    from homeiq_ai.automation.generation import Wording
+
+    wording = Wording(
+        names={"binary_sensor.front_door": "Front Door", "light.hall": "Hall Light"},
+        device_classes={"binary_sensor.front_door": "door", "binary_sensor.hall_motion": "motion"},
+    )
+    pair = build_from_pattern(
+        "co_occurrence",
+        ["binary_sensor.front_door", "light.hall"],
+        {"trigger_entity_id": "binary_sensor.front_door", "response_entity_id": "light.hall"},
+        wording=wording,
+    )
+    assert pair is not None
+    assert pair.description == "When Front Door opens, turns on Hall Light, as you usually do by hand."
+    chain = build_from_synergy(["binary_sensor.hall_motion", "light.hall", "lock.front_door"], {}, wording)
+    assert chain is not None and chain.description.startswith("When hall motion detects motion, does the rest")
+    timed = build_from_pattern("time_of_day", ["lock.front_door"], {"state": "locked", "time": "23:00"})
+    assert timed is not None and timed.description == "Locks front door at 23:00, as the home usually does."
+    # Without a wording the entity ids are the words; a state is never blank in a sentence.
+    plain = build_from_synergy(["binary_sensor.front_door", "light.hall"], {})
+    assert (
+        plain is not None and plain.description == "When front door turns on, turns on hall, as you usually do by hand."
+    )
+    for draft in (pair, chain, timed, plain):
+        assert "  " not in draft.description and " to ." not in draft.description and "''" not in draft.description
+
+
+def test_state_phrases_follow_the_device_class() -> None:
+    """The kernel's phrases: by class for binary sensors, by domain for word states, never blank."""
+    from homeiq_ai.kernel.phrases import action_phrase, state_phrase
+
+    assert state_phrase("binary_sensor.x", "on", "motion") == "detects motion"
+    assert state_phrase("binary_sensor.x", "off", "window") == "closes"
+    assert state_phrase("binary_sensor.x", "on", None) == "turns on"
+    assert state_phrase("person.anna", "not_home") == "leaves home"
+    assert state_phrase("sensor.x", "") == "changes state"
+    assert state_phrase("input_select.mode", "away") == "changes to 'away'"
+    assert action_phrase("cover.garage", "closed", "Garage") == "closes Garage"
+    assert action_phrase("vacuum.robo", "docked", "Robo") == "sends Robo back to its dock"
+    assert action_phrase("input_select.mode", "away", "Mode") == "sets Mode to 'away'"

@@ -1,13 +1,15 @@
 """Pattern and synergy -> the automation a person would write (haconfig models, HA 2024.3+ syntax).
 
 Each builder takes the pattern's self-describing `details` and returns an `Automation`, or None when
-the pattern says too little to act on (no time, no target state a service can reach).
+the pattern says too little to act on (no time, no target state a service can reach). The reason a
+person reads names the home's entities by their friendly names and follows their device class ("when
+Front Door opens, turns on Hall Light"), through a `Wording` of the home.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from homeiq_ai.kernel.haconfig import (
@@ -27,8 +29,9 @@ from homeiq_ai.kernel.haconfig import (
     inert_text,
 )
 from homeiq_ai.kernel.haconfig.model import WEEKDAYS, DelayAction
+from homeiq_ai.kernel.phrases import action_phrase, display_name, state_phrase
 
-__all__ = ["Draft", "action_for_state", "build_from_pattern", "build_from_synergy"]
+__all__ = ["Draft", "Wording", "action_for_state", "build_from_pattern", "build_from_synergy"]
 
 # Domains whose on/off state a turn_on / turn_off service sets.
 _ON_OFF = frozenset({"light", "switch", "fan", "input_boolean", "media_player", "climate", "humidifier", "siren"})
@@ -38,6 +41,33 @@ _STATE_SERVICES: dict[str, dict[str, str]] = {
     "media_player": {"playing": "media_play", "paused": "media_pause", "off": "turn_off", "on": "turn_on"},
     "vacuum": {"cleaning": "start", "docked": "return_to_base"},
 }
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """The home's friendly names and device classes, for the reasons people read (both may be empty)."""
+
+    names: Mapping[str, str] = field(default_factory=dict)
+    device_classes: Mapping[str, str] = field(default_factory=dict)
+
+    def name(self, entity_id: str) -> str:
+        """ "Hall Light", or "hall light" from the entity id when the home has no friendly name."""
+        return display_name(entity_id, self.names.get(entity_id))
+
+    def when(self, entity_id: str, state: str | None) -> str:
+        """ "Front Door opens", "Hall Motion detects motion", "Hall Light turns on"."""
+        return f"{self.name(entity_id)} {state_phrase(entity_id, state, self.device_classes.get(entity_id))}"
+
+    def does(self, entity_id: str, state: str) -> str:
+        """ "turns on Hall Light", "locks Front Door", "opens Garage Cover"."""
+        return action_phrase(entity_id, state, self.name(entity_id))
+
+
+PLAIN = Wording()
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
 
 
 @dataclass(slots=True)
@@ -78,7 +108,7 @@ def _alias(text: str) -> str:
     return text[:120]
 
 
-def _time_of_day(details: Mapping[str, Any], entity_ids: Sequence[str]) -> Draft | None:
+def _time_of_day(details: Mapping[str, Any], entity_ids: Sequence[str], wording: Wording) -> Draft | None:
     entity_id, state = entity_ids[0], str(details.get("state", ""))
     action = action_for_state(entity_id, state)
     if action is None:
@@ -107,11 +137,11 @@ def _time_of_day(details: Mapping[str, Any], entity_ids: Sequence[str]) -> Draft
             actions=[action],
             description=inert_text(f"Sets {entity_id} to {state} {when}{on_days}."),
         ),
-        f"Sets {_name(entity_id)} to {state} {when}{on_days}, as the home usually does.",
+        _sentence(f"{wording.does(entity_id, state)} {when}{on_days}, as the home usually does."),
     )
 
 
-def _day_type(details: Mapping[str, Any], entity_ids: Sequence[str]) -> Draft | None:
+def _day_type(details: Mapping[str, Any], entity_ids: Sequence[str], wording: Wording) -> Draft | None:
     entity_id, state = entity_ids[0], str(details.get("state", ""))
     action = action_for_state(entity_id, state)
     if action is None or details.get("kind") != "timing":
@@ -138,15 +168,19 @@ def _day_type(details: Mapping[str, Any], entity_ids: Sequence[str]) -> Draft | 
             actions=[action],
             description=f"Sets {entity_id} to {state} " + " and ".join(parts) + ".",
         ),
-        f"Sets {_name(entity_id)} to {state} " + " and ".join(parts) + ", the right time for each kind of day.",
+        _sentence(
+            f"{wording.does(entity_id, state)} " + " and ".join(parts) + ", the right time for each kind of day."
+        ),
     )
 
 
-def _pair(trigger_entity: str, trigger_state: str | None, target: str, target_state: str) -> Draft | None:
+def _pair(
+    trigger_entity: str, trigger_state: str | None, target: str, target_state: str, wording: Wording
+) -> Draft | None:
     action = action_for_state(target, target_state)
     if action is None or trigger_entity == target:
         return None
-    when = f"{_name(trigger_entity)} turns {trigger_state}" if trigger_state else f"{_name(trigger_entity)} changes"
+    when = wording.when(trigger_entity, trigger_state)
     words = f"{_name(target)} {target_state} when {when}"
     return Draft(
         Automation(
@@ -155,19 +189,21 @@ def _pair(trigger_entity: str, trigger_state: str | None, target: str, target_st
             actions=[action],
             description=f"Sets {target} to {target_state} when {trigger_entity} changes to {trigger_state}.",
         ),
-        f"When {when}, sets {_name(target)} to {target_state}, as you usually do by hand.",
+        f"When {when}, {wording.does(target, target_state)}, as you usually do by hand.",
     )
 
 
-def _co_occurrence(details: Mapping[str, Any], entity_ids: Sequence[str]) -> Draft | None:
+def _co_occurrence(details: Mapping[str, Any], entity_ids: Sequence[str], wording: Wording) -> Draft | None:
     if len(entity_ids) < 2:
         return None
     first = str(details.get("trigger_entity_id") or entity_ids[0])
     second = str(details.get("response_entity_id") or entity_ids[1])
-    return _pair(first, details.get("trigger_state") or "on", second, str(details.get("response_state") or "on"))
+    return _pair(
+        first, details.get("trigger_state") or "on", second, str(details.get("response_state") or "on"), wording
+    )
 
 
-def _sequence(details: Mapping[str, Any], entity_ids: Sequence[str]) -> Draft | None:
+def _sequence(details: Mapping[str, Any], entity_ids: Sequence[str], wording: Wording) -> Draft | None:
     steps = details.get("steps") or [{"entity_id": e, "state": "on"} for e in entity_ids]
     if len(steps) < 2:
         return None
@@ -184,11 +220,13 @@ def _sequence(details: Mapping[str, Any], entity_ids: Sequence[str]) -> Draft | 
             actions=actions,
             description=f"When {head['entity_id']} turns {head['state']}, does the next steps of the routine.",
         ),
-        f"When {_name(str(head['entity_id']))} turns {head['state']}, does the rest of the routine: {names}.",
+        f"When {wording.when(str(head['entity_id']), str(head['state']))}, does the rest of the routine: "
+        + ", then ".join(wording.does(str(st["entity_id"]), str(st["state"])) for st in steps[1:])
+        + ".",
     )
 
 
-def _duration(details: Mapping[str, Any], entity_ids: Sequence[str]) -> Draft | None:
+def _duration(details: Mapping[str, Any], entity_ids: Sequence[str], wording: Wording) -> Draft | None:
     entity_id, state = entity_ids[0], str(details.get("state", "on"))
     off = action_for_state(entity_id, "off")
     minutes = details.get("median_minutes")
@@ -204,12 +242,12 @@ def _duration(details: Mapping[str, Any], entity_ids: Sequence[str]) -> Draft | 
             actions=[off],
             description=f"Turns {entity_id} off once it has been on for {hold // 60} minutes.",
         ),
-        f"Turns {_name(entity_id)} off after it has been on for {hold // 60} minutes "
+        f"Turns off {wording.name(entity_id)} after it has been on for {hold // 60} minutes "
         f"(it usually runs {float(minutes):.0f}).",
     )
 
 
-def _anomaly(details: Mapping[str, Any], entity_ids: Sequence[str], description: str) -> Draft | None:
+def _anomaly(details: Mapping[str, Any], entity_ids: Sequence[str], description: str, wording: Wording) -> Draft | None:
     entity_id = str(details.get("entity_id") or entity_ids[0])
     kind = str(details.get("kind", "anomaly"))
     if kind == "missing_activity":
@@ -234,12 +272,15 @@ def _anomaly(details: Mapping[str, Any], entity_ids: Sequence[str], description:
             actions=[action],
             description="Notifies when the unusual behaviour happens again.",
         ),
-        f"Sends a notification when {_name(entity_id)} does this again: {description}",
+        f"Sends a notification when {wording.name(entity_id)} does this again: {description}",
     )
 
 
 def _first_last(
-    details: Mapping[str, Any], entity_ids: Sequence[str], followers: Mapping[str, list[tuple[str, str]]]
+    details: Mapping[str, Any],
+    entity_ids: Sequence[str],
+    followers: Mapping[str, list[tuple[str, str]]],
+    wording: Wording,
 ) -> Draft | None:
     entity_id, state = str(details.get("entity_id") or entity_ids[0]), str(details.get("state", "on"))
     edge = str(details.get("edge", "first"))
@@ -275,14 +316,14 @@ def _first_last(
             actions=actions,
             description=f"When {entity_id} is the {edge} change to {state} of the day.",
         ),
-        f"When {_name(entity_id)} turns {state} for the {edge} time of the day (between "
+        f"When {wording.when(entity_id, state)} for the {edge} time of the day (between "
         f"{details['window_start']} and {details['window_end']}), "
-        + ", then ".join(f"turns {s} {_name(t)}" for t, s, _a in follows)
+        + ", then ".join(wording.does(t, s) for t, s, _a in follows)
         + ", as the home usually does next.",
     )
 
 
-Builder = Callable[[Mapping[str, Any], Sequence[str]], Draft | None]
+Builder = Callable[[Mapping[str, Any], Sequence[str], Wording], Draft | None]
 _BUILDERS: dict[str, Builder] = {
     "time_of_day": _time_of_day,
     "day_type": _day_type,
@@ -298,6 +339,7 @@ def build_from_pattern(
     details: Mapping[str, Any],
     description: str = "",
     followers: Mapping[str, list[tuple[str, str]]] | None = None,
+    wording: Wording = PLAIN,
 ) -> Draft | None:
     """The automation for one pattern, or None when it cannot become one.
 
@@ -308,24 +350,25 @@ def build_from_pattern(
         description: its plain-language description (used as data in notifications only).
         followers: trigger entity -> [(entity, state)] that usually follow (from co-occurrences);
             what a first/last-of-the-day automation does.
+        wording: the home's names and device classes for the reason (entity ids in words without).
     """
     if not entity_ids:
         return None
     if pattern_type == "anomaly":
-        return _anomaly(details, entity_ids, description)
+        return _anomaly(details, entity_ids, description, wording)
     if pattern_type == "first_last_of_day":
-        return _first_last(details, entity_ids, followers or {})
+        return _first_last(details, entity_ids, followers or {}, wording)
     builder = _BUILDERS.get(pattern_type)
-    return builder(details, entity_ids) if builder else None
+    return builder(details, entity_ids, wording) if builder else None
 
 
-def build_from_synergy(entity_ids: Sequence[str], details: Mapping[str, Any]) -> Draft | None:
+def build_from_synergy(entity_ids: Sequence[str], details: Mapping[str, Any], wording: Wording = PLAIN) -> Draft | None:
     """A pair: state trigger on the first entity, its state on the second; a chain: each in turn."""
     if len(entity_ids) < 2:
         return None
     if len(entity_ids) == 2:
-        return _pair(entity_ids[0], "on", entity_ids[1], "on")
-    return _sequence({"steps": [{"entity_id": e, "state": "on"} for e in entity_ids]}, entity_ids)
+        return _pair(entity_ids[0], "on", entity_ids[1], "on", wording)
+    return _sequence({"steps": [{"entity_id": e, "state": "on"} for e in entity_ids]}, entity_ids, wording)
 
 
 _ = StateCondition, DelayAction

@@ -38,7 +38,7 @@ from homeiq_ai.automation.api import (
 )
 from homeiq_ai.automation.backtest import History, backtest
 from homeiq_ai.automation.deployment import save_and_verify, unified_diff
-from homeiq_ai.automation.generation import Draft, build_from_pattern, build_from_synergy
+from homeiq_ai.automation.generation import Draft, Wording, build_from_pattern, build_from_synergy
 from homeiq_ai.automation.models import DeploymentRecord, SuggestionRecord
 from homeiq_ai.automation.repository import AutomationRepository
 from homeiq_ai.automation.validation import HomeCatalog, build_catalog, validate, validate_text
@@ -289,6 +289,14 @@ class AutomationService:
 
     # --- backtest -------------------------------------------------------------------------------------
 
+    async def _wording(self) -> Wording:
+        """The home's friendly names and device classes (the reasons people read), from the home store."""
+        entities = await HomeStore(self._db).entities()
+        return Wording(
+            names={e.entity_id: e.friendly_name for e in entities if e.friendly_name},
+            device_classes={e.entity_id: e.device_class for e in entities if e.device_class},
+        )
+
     async def _backtest_records(self, records: list[SuggestionRecord]) -> None:
         """Replay each record's automation on the last BACKTEST_DAYS of the stored history (one read for all)."""
         parsed: list[tuple[SuggestionRecord, Automation]] = []
@@ -330,6 +338,7 @@ class AutomationService:
         if request.source == "query":
             candidates = await self._query_candidates(request)
         elif request.source == "synergies":
+            wording = await self._wording()
             page = await self._patterns.list_synergies(
                 SynergyQuery(min_score=request.min_confidence, limit=request.limit)
             )
@@ -337,7 +346,7 @@ class AutomationService:
                 _draft_record(
                     "synergy",
                     s.id,
-                    build_from_synergy(s.entity_ids, s.details),
+                    build_from_synergy(s.entity_ids, s.details, wording),
                     s.explanation,
                     s.score,
                     list(s.entity_ids),
@@ -347,6 +356,7 @@ class AutomationService:
                 if not s.covered_by_automation
             ]
         else:
+            wording = await self._wording()
             page = await self._patterns.list_patterns(
                 PatternQuery(min_confidence=request.min_confidence, limit=request.limit)
             )
@@ -360,7 +370,7 @@ class AutomationService:
                 _draft_record(
                     "pattern",
                     p.id,
-                    build_from_pattern(p.pattern_type, p.entity_ids, p.details, p.description, followers),
+                    build_from_pattern(p.pattern_type, p.entity_ids, p.details, p.description, followers, wording),
                     p.description,
                     p.confidence,
                     list(p.entity_ids),
