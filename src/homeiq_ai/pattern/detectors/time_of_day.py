@@ -26,6 +26,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
+from homeiq_ai.kernel.phrases import state_phrase as kernel_state_phrase
 from homeiq_ai.pattern.detectors.base import DetectorConfig, EventFrame, PatternCandidate
 from homeiq_ai.pattern.detectors.noise import select_events
 
@@ -147,49 +148,10 @@ def entity_name(frame: EventFrame, entity_id: str) -> str:
     return object_id[:1].upper() + object_id[1:]
 
 
-_PHRASES = {
-    ("cover", "open"): "opens",
-    ("cover", "closed"): "closes",
-    ("lock", "locked"): "locks",
-    ("lock", "unlocked"): "unlocks",
-    ("person", "home"): "comes home",
-    ("person", "not_home"): "leaves home",
-    ("device_tracker", "home"): "comes home",
-    ("device_tracker", "not_home"): "leaves home",
-    ("media_player", "playing"): "starts playing",
-    ("climate", "heat"): "switches to heating",
-    ("climate", "cool"): "switches to cooling",
-}
-
-
-_BINARY_PHRASES = {
-    "motion": ("detects motion", "clears"),
-    "occupancy": ("detects presence", "clears"),
-    "presence": ("detects presence", "clears"),
-    "door": ("opens", "closes"),
-    "window": ("opens", "closes"),
-    "garage_door": ("opens", "closes"),
-    "opening": ("opens", "closes"),
-    "moisture": ("detects water", "dries"),
-    "smoke": ("detects smoke", "clears"),
-}
-
-
 def state_phrase(frame: EventFrame, entity_id: str, state: str) -> str:
     """A verb phrase for an entity going to a state: "turns on", "opens", "leaves home"..."""
-    domain = entity_id.split(".", 1)[0]
     info = frame.entities.get(entity_id)
-    cls = info.device_class if info is not None and domain == "binary_sensor" else None
-    if cls in _BINARY_PHRASES and state in ("on", "off"):
-        return _BINARY_PHRASES[cls][0 if state == "on" else 1]
-    if not state:
-        return "changes state"
-    phrase = _PHRASES.get((domain, state))
-    if phrase is not None:
-        return phrase
-    if state in ("on", "off"):
-        return f"turns {state}"
-    return f"changes to '{state}'"
+    return kernel_state_phrase(entity_id, state, info.device_class if info is not None else None)
 
 
 def describe_days(day_set: str, weekdays: list[int]) -> str:
