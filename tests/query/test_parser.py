@@ -132,3 +132,18 @@ def test_index_of_3000_entities_resolves_by_name_and_typo() -> None:
     near = index.resolve("rooom 171 lamp 3", ("light",))  # many names one digit apart: ask, never guess
     assert (near.kind == "entity" and near.entity_ids == ["light.room_171_lamp_3"]) or near.kind == "ambiguous"
     assert index.version == CatalogIndex(Catalog(entities=entities, areas=areas)).version
+
+
+def test_all_the_lights_means_every_light_and_the_lights_offers_all_of_them() -> None:
+    """'all the lights' targets each light; 'the lights' asks which, with 'all of them' as an option."""
+    every = _config("turn off all the lights at 11pm", home="ha_demo")
+    targets = every["action"][0]["target"]["entity_id"]
+    assert len(targets) == 6 and all(t.startswith("light.") for t in targets)
+    question = parse_request("turn on the lights at 7am", home_index("ha_demo")).questions[0]
+    assert ("all", "all of them (6)") in question.options
+    chosen = _config("turn on the lights at 7am", home="ha_demo", answers={question.id: "all"})
+    assert chosen["action"][0]["target"]["entity_id"] == targets
+    # One light said by name stays that one light.
+    assert _config("turn on the kitchen lights at 7am", home="ha_demo")["action"][0]["target"] == {
+        "entity_id": "light.kitchen_lights"
+    }

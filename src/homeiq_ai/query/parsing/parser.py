@@ -165,6 +165,13 @@ class _Reader:
         if answer and answer.startswith("area:") and answer[5:] in self.index.area_names:
             self.scores.append(1.0)
             return Resolution(kind="area", area_id=answer[5:], domain=domains[0] if domains else None, score=1.0)
+        if answer == "all":
+            every = self.index.resolve(f"all {phrase}", domains)
+            if every.kind == "entity":
+                for eid in every.entity_ids:
+                    self.entities[eid] = 1.0
+                self.scores.append(1.0)
+                return every
         res = self.index.resolve(phrase, domains)
         if res.kind == "entity":
             for eid in res.entity_ids:
@@ -176,6 +183,8 @@ class _Reader:
             options = [(eid, f"{self.index.name_of(eid)} ({eid})") for eid, _ in res.candidates]
             if res.area_id and res.candidates:
                 options.append((f"area:{res.area_id}", f"everything in {self.index.area_names[res.area_id]}"))
+            if res.every > 1:
+                options.append(("all", f"all of them ({res.every})"))
             text = (
                 f"Which one did you mean by '{phrase}' ({role})?"
                 if options

@@ -108,6 +108,8 @@ class Resolution:
     domain: str | None = None
     score: float = 0.0
     candidates: list[tuple[str, float]] = field(default_factory=list)
+    every: int = 0
+    """For a plural phrase that several entities match ("the lights"): how many "all of them" is."""
 
 
 class CatalogIndex:
@@ -203,8 +205,16 @@ class CatalogIndex:
             pick = named or members
             if len(pick) == 1:
                 return Resolution(kind="entity", entity_ids=pick, score=0.9)
+            if pick and phrase.lower().lstrip().startswith("all "):
+                # "all the lights": every one of them, as said.
+                return Resolution(kind="entity", entity_ids=sorted(pick), score=0.9)
             if pick:
-                return Resolution(kind="ambiguous", candidates=[(e, 0.8) for e in pick[:6]], score=0.4)
+                return Resolution(
+                    kind="ambiguous",
+                    candidates=[(e, 0.8) for e in pick[:6]],
+                    score=0.4,
+                    every=len(pick) if plural else 0,
+                )
         area_hit = self._area_phrase(key, domains, plural)
         if area_hit is not None:
             return area_hit
