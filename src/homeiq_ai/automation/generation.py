@@ -98,10 +98,6 @@ def _weekday_names(days: Sequence[int]) -> list[str]:
     return [WEEKDAYS[d] for d in sorted({int(d) for d in days}) if 0 <= int(d) < 7]
 
 
-def _name(entity_id: str) -> str:
-    return entity_id.split(".", 1)[-1].replace("_", " ")
-
-
 def _alias(text: str) -> str:
     text = " ".join(text.split())
     text = text[:1].upper() + text[1:]
@@ -128,7 +124,7 @@ def _time_of_day(details: Mapping[str, Any], entity_ids: Sequence[str], wording:
     else:
         return None
     on_days = "" if not conditions else f" on {', '.join(days)}"
-    words = f"{_name(entity_id)} {state} {when}{on_days}"
+    words = f"{wording.name(entity_id)} {state} {when}{on_days}"
     return Draft(
         Automation(
             alias=_alias(words),
@@ -159,7 +155,7 @@ def _day_type(details: Mapping[str, Any], entity_ids: Sequence[str], wording: Wo
     if not triggers:
         return None
     conditions: list[Condition] = [options[0]] if len(options) == 1 else [OrCondition(conditions=options)]
-    words = f"{_name(entity_id)} {state} " + " and ".join(parts)
+    words = f"{wording.name(entity_id)} {state} " + " and ".join(parts)
     return Draft(
         Automation(
             alias=_alias(words),
@@ -181,7 +177,7 @@ def _pair(
     if action is None or trigger_entity == target:
         return None
     when = wording.when(trigger_entity, trigger_state)
-    words = f"{_name(target)} {target_state} when {when}"
+    words = f"{wording.name(target)} {target_state} when {when}"
     return Draft(
         Automation(
             alias=_alias(words),
@@ -211,8 +207,8 @@ def _sequence(details: Mapping[str, Any], entity_ids: Sequence[str], wording: Wo
     actions = [a for s in steps[1:] if (a := action_for_state(str(s["entity_id"]), str(s["state"]))) is not None]
     if not actions:
         return None
-    names = ", ".join(_name(str(s["entity_id"])) for s in steps[1:])
-    words = f"{_name(str(head['entity_id']))} {head['state']}: then {names}"
+    names = ", ".join(wording.name(str(s["entity_id"])) for s in steps[1:])
+    words = f"{wording.name(str(head['entity_id']))} {head['state']}: then {names}"
     return Draft(
         Automation(
             alias=_alias(words),
@@ -234,7 +230,7 @@ def _duration(details: Mapping[str, Any], entity_ids: Sequence[str], wording: Wo
         return None
     # A little longer than usual, so it only steps in when it was forgotten.
     hold = max(60, round(float(minutes) * 1.5 * 60 / 60) * 60)
-    words = f"Turn off {_name(entity_id)} after {hold // 60} min on"
+    words = f"Turn off {wording.name(entity_id)} after {hold // 60} min on"
     return Draft(
         Automation(
             alias=_alias(words),
@@ -261,12 +257,12 @@ def _anomaly(details: Mapping[str, Any], entity_ids: Sequence[str], description:
     if kind == "unusual_time":
         conditions = [TimeCondition(after="00:00:00", before="05:00:00")]
     message = inert_text(
-        f"HomeIQ: {_name(entity_id)} is doing something unusual ({kind.replace('_', ' ')}). {description}"[:240]
+        f"HomeIQ: {wording.name(entity_id)} is doing something unusual ({kind.replace('_', ' ')}). {description}"[:240]
     )
     action = ServiceAction(service="persistent_notification.create", data={"title": "HomeIQ", "message": message})
     return Draft(
         Automation(
-            alias=_alias(f"Tell me when {_name(entity_id)} is unusual"),
+            alias=_alias(f"Tell me when {wording.name(entity_id)} is unusual"),
             triggers=[trigger],
             conditions=conditions,
             actions=[action],
@@ -307,7 +303,7 @@ def _first_last(
                 )
             )
         )
-    words = f"{edge} {_name(entity_id)} {state} of the day"
+    words = f"{edge} {wording.name(entity_id)} {state} of the day"
     return Draft(
         Automation(
             alias=_alias(words),

@@ -139,6 +139,9 @@ def _draft_record(
     entity_ids: list[str],
     evidence: dict[str, Any],
 ) -> SuggestionRecord:
+    # A synergy's explanation is a paragraph: its automation's name is the title a person scans.
+    if source == "synergy" and draft is not None:
+        title = draft.automation.alias
     record = SuggestionRecord(
         source=source,
         source_id=source_id,
