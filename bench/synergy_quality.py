@@ -60,7 +60,7 @@ def main() -> int:
     parser.add_argument("--seeds", type=int, nargs="+", default=[1, 2, 3, 4, 5])
     parser.add_argument("--home-types", nargs="+", default=["studio", "single_family", "multi_storey"])
     parser.add_argument("--days", type=int, default=30)
-    parser.add_argument("--realism", nargs="+", default=["loose", "tight"], choices=["loose", "tight"])
+    parser.add_argument("--realism", nargs="+", default=["loose", "tight"], choices=["loose", "tight", "dense"])
     args = parser.parse_args()
     detectors = _detectors()
     conditions = {

@@ -132,3 +132,28 @@ def test_synthetic_home_noise_goes_and_behaviour_stays() -> None:
         assert not any(numeric_states(sorted(kept_states)))
         # Most of a home's events are chatty sensors' numbers.
         assert report.kept_events < 0.1 * len(frame)
+
+
+def test_a_sensor_with_a_unit_is_a_measurement_from_the_registry_alone() -> None:
+    """A sensor with a unit is dropped before its states are counted, and the frame's filter agrees."""
+    from homeiq_ai.pattern.detectors.noise import classify_entities
+
+    entities = {
+        "sensor.plug_power": EntityInfo("sensor.plug_power", "sensor", unit_of_measurement="W"),
+        "sensor.mode": EntityInfo("sensor.mode", "sensor"),
+        "light.hall": EntityInfo("light.hall", "light"),
+    }
+    counts = {"sensor.plug_power": 90, "sensor.mode": 10, "light.hall": 20}
+    triage = classify_entities(counts, None, entities, DetectorConfig(), 3.0)
+    assert triage.dropped_entities["numeric_entity"] == ["sensor.plug_power"]
+    assert triage.kept == ["light.hall", "sensor.mode"]  # only these need their states counted
+
+    events = [Change("sensor.plug_power", None, "standby", START + timedelta(minutes=k)) for k in range(5)] + [
+        Change("light.hall", "off", "on", START + timedelta(hours=1))
+    ]
+    frame = frame_from_events(
+        events, time_zone="Europe/Berlin", start=START, end=START + timedelta(days=1), entities=entities
+    )
+    report = filter_noise(frame, DetectorConfig())
+    assert "sensor.plug_power" in report.dropped_entities["numeric_entity"]
+    assert _kept(frame, report.mask) == {("light.hall", "on")}

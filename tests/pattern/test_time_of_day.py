@@ -307,3 +307,23 @@ def test_chatty_sensors_never_reach_the_clustering(monkeypatch: pytest.MonkeyPat
     assert [(r.entity, r.state, round(r.minute, 3)) for r in routines] == [
         (r.entity, r.state, round(r.minute, 3)) for r in find_routines(base, CONFIG)
     ]
+
+
+def test_a_routine_that_drifts_by_an_hour_on_most_days_is_found_with_its_window() -> None:
+    """Breakfast light at 09:20 +- up to an hour (spread ~22 min) on ~65% of days: one routine, with its window."""
+    rng = np.random.default_rng(3)
+    first = date(2026, 1, 5)
+    events = []
+    for d in range(28):
+        if rng.random() < 0.35:
+            continue
+        minutes = 9 * 60 + 20 + float(np.clip(rng.normal(0, 22), -60, 60))
+        events += pulse("light.kitchen", local(first + timedelta(days=d), minutes), minutes=20)
+    found = [c for c in detect_time_of_day(frame(events, first, 28), CONFIG) if c.details["state"] == "on"]
+    assert len(found) == 1
+    routine = found[0]
+    assert clock_distance(routine.details["minute_of_day"], 9 * 60 + 20) <= 12
+    assert routine.details["spread_minutes"] >= 15
+    start, end = minutes_of(routine.details["window_start"]), minutes_of(routine.details["window_end"])
+    assert start < 9 * 60 + 20 < end and end - start >= 30
+    assert "usually between" in routine.description

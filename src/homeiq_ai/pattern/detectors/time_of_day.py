@@ -68,6 +68,13 @@ class TimeOfDaySettings:
     """A routine spreading wider than this is a drifting one..."""
     min_drift_day_rate: float = 0.6
     """...and must happen on at least this share of its days."""
+    tightness_minutes: float = 30.0
+    """A routine's confidence is its day share beyond chance times 1 / (1 + (spread / this)^4).
+
+    Flat up to about 20 min and steep past 30: a person who drifts by up to an hour (spread 16-24 min) on
+    60-70% of days keeps a confidence above 0.5, while a meal cooked at any time of a two-hour slot
+    (spread 30-35 min) falls below it. Tuned on loose seeds 1-2 and tight homes.
+    """
     tight_minutes: float = 10.0
     """A routine spreading at most this much is described as at a time; a wider one also gets its window."""
     window_share: float = 0.8
@@ -501,7 +508,7 @@ def _cluster(
     # On other days the same window shows what chance gives (for a subset of days).
     p_background = max(1.0 - math.exp(-background / n_in), rate_out)
     adjusted = max(0.0, (rate - p_background) / (1.0 - p_background)) if p_background < 1 else 0.0
-    tightness = 1.0 / (1.0 + (spread / s.max_spread_minutes) ** 2)
+    tightness = 1.0 / (1.0 + (spread / s.tightness_minutes) ** 4)
     confidence = adjusted * tightness
     if confidence < config.min_confidence:
         return None

@@ -21,7 +21,7 @@ import numpy as np
 
 from homeiq_ai.training.synthetic.events import EventBuffer, EventLog, from_us
 from homeiq_ai.training.synthetic.layout import Layout
-from homeiq_ai.training.synthetic.realism import TIGHT, Realism
+from homeiq_ai.training.synthetic.realism import TIGHT, Realism, human_spread
 from homeiq_ai.training.synthetic.spec import (
     Anomaly,
     CausalPair,
@@ -155,9 +155,7 @@ class _Background:
         always: bool = False,
     ) -> None:
         self.rate = rate
-        self.duration = (
-            duration  # ("lognormal", median_min, sigma, lo, hi) or ("uniform", lo_min, hi_min, 0, 0)
-        )
+        self.duration = duration  # ("lognormal", median_min, sigma, lo, hi) or ("uniform", lo_min, hi_min, 0, 0)
         self.on = on
         self.off = off
         self.gap_min = gap_min
@@ -243,7 +241,7 @@ class Planter:
 
     def _human(self, sd_min: float) -> int:
         """A person's timing jitter: the planted spread, widened in loose homes."""
-        return self._jitter(sd_min * self.realism.spread_scale)
+        return self._jitter(human_spread(self.realism, sd_min))
 
     def _uniform_s(self, lo: float, hi: float) -> int:
         return round(float(self.rng.uniform(lo, hi)) * SECOND_US)
@@ -263,15 +261,13 @@ class Planter:
         loose = self.realism.skip_range
         if loose is not None and draft.resident_id is not None and draft.derived_from is None and not steady:
             # People drift and skip days; automations keep their time.
-            draft.spread = round(draft.spread * self.realism.spread_scale, 2)
+            draft.spread = round(human_spread(self.realism, draft.spread), 2)
             draft.skip = round(float(self.loose_rng.uniform(*loose)), 3)
         self.routines.append(draft)
         self.owned.add(draft.entity_id)
         return draft
 
-    def _derived(
-        self, base: _RoutineDraft, state: str, mean_min: float, sd_min: float, what: str
-    ) -> _RoutineDraft:
+    def _derived(self, base: _RoutineDraft, state: str, mean_min: float, sd_min: float, what: str) -> _RoutineDraft:
         draft = self._routine(
             routine_id=f"{base.routine_id}_{state}",
             entity_id=base.entity_id,
@@ -465,9 +461,7 @@ class Planter:
             )
             for d in plan["wake_light"][1]:
                 if d is not None:
-                    self._derived(
-                        d, "off", 20.0, 6.0, "the bedroom light goes off about 20 minutes after waking"
-                    )
+                    self._derived(d, "off", 20.0, 6.0, "the bedroom light goes off about 20 minutes after waking")
             bedtime = self._routine(
                 routine_id=f"{bed}_bedtime_light",
                 entity_id=light,
@@ -485,7 +479,14 @@ class Planter:
         door = self.roles.get(f"bedroom_door:{bed}") if owns_bedroom else None
         if door:
             morning = self._split_routine(
-                f"{bed}_door_morning", door, "on", wd + 7, we + 7, 6.0, 0.1, r,
+                f"{bed}_door_morning",
+                door,
+                "on",
+                wd + 7,
+                we + 7,
+                6.0,
+                0.1,
+                r,
                 f"{name} opens the bedroom door after waking",
             )
             for d in morning:
@@ -590,9 +591,7 @@ class Planter:
                 resident_id=r.resident_id,
                 description=f"{name} goes for a morning walk",
             )
-            back = self._derived(
-                walk, "home", 60.0, 15.0, f"{name} is back from the walk about an hour later"
-            )
+            back = self._derived(walk, "home", 60.0, 15.0, f"{name} is back from the walk about an hour later")
             plan["walk"] = (r.person_entity_id, walk, back)
         return plan
 
@@ -911,12 +910,8 @@ class Planter:
     def _plant_automations(self) -> None:
         clock = self.clock
         n = len(self.days)
-        sun_up = _SunDraft(
-            "sun_rises", "sun.sun", "above_horizon", "sunrise", 0.0, 0.0, "Home Assistant's sun entity"
-        )
-        sun_down = _SunDraft(
-            "sun_sets", "sun.sun", "below_horizon", "sunset", 0.0, 0.0, "Home Assistant's sun entity"
-        )
+        sun_up = _SunDraft("sun_rises", "sun.sun", "above_horizon", "sunrise", 0.0, 0.0, "Home Assistant's sun entity")
+        sun_down = _SunDraft("sun_sets", "sun.sun", "below_horizon", "sunset", 0.0, 0.0, "Home Assistant's sun entity")
         self.sun_routines += [sun_up, sun_down]
         self.owned.add("sun.sun")
         for i in range(n):
@@ -936,9 +931,7 @@ class Planter:
         if "porch_light" in self.roles:
             porch = self.roles["porch_light"]
             self.owned.add(porch)
-            on = _SunDraft(
-                "porch_light_on", porch, "on", "sunset", 15.0, 0.5, "porch light on 15 minutes after sunset"
-            )
+            on = _SunDraft("porch_light_on", porch, "on", "sunset", 15.0, 0.5, "porch light on 15 minutes after sunset")
             off = self._routine(
                 routine_id="porch_light_off",
                 entity_id=porch,
@@ -1103,9 +1096,7 @@ class Planter:
     # ----------------------------------------------------------------- anomalies and background
 
     def _background_lights(self) -> list[str]:
-        return [
-            e.entity_id for e in self.layout.entities if e.domain == "light" and e.entity_id not in self.owned
-        ]
+        return [e.entity_id for e in self.layout.entities if e.domain == "light" and e.entity_id not in self.owned]
 
     def _plant_anomaly_events(self) -> None:
         lights = self._background_lights()
@@ -1139,9 +1130,7 @@ class Planter:
             elif a.kind == "missing_activity":
                 a.start = self.clock.midnights[a.day]
                 a.end = self.clock.midnights[min(a.day + 3, len(self.days))]
-                a.description = (
-                    "the morning coffee did not happen for three days while the residents were home"
-                )
+                a.description = "the morning coffee did not happen for three days while the residents were home"
 
     def _background_profile(self, entity_id: str) -> _Background | None:
         domain, object_id = entity_id.split(".", 1)
@@ -1155,9 +1144,7 @@ class Planter:
             if dc == "window":
                 return _Background(0.05, ("lognormal", 20.0, 0.8, 2.0, 180.0), gap_min=30.0)
             if dc == "connectivity":
-                return _Background(
-                    1 / (30 * 24), ("uniform", 1.0, 15.0, 0, 0), on="off", off="on", always=True
-                )
+                return _Background(1 / (30 * 24), ("uniform", 1.0, 15.0, 0, 0), on="off", off="on", always=True)
             return None
         if domain == "switch":
             if "kettle" in object_id:
@@ -1174,9 +1161,7 @@ class Planter:
         if domain == "cover":
             if dc == "garage":
                 return _Background(0.1, ("uniform", 1.0, 4.0, 0, 0), on="open", off="closed", gap_min=10.0)
-            return _Background(
-                0.03, ("lognormal", 120.0, 0.6, 10.0, 600.0), on="open", off="closed", gap_min=30.0
-            )
+            return _Background(0.03, ("lognormal", 120.0, 0.6, 10.0, 600.0), on="open", off="closed", gap_min=30.0)
         if domain == "lock":
             return _Background(0.12, ("uniform", 0.5, 10.0, 0, 0), on="unlocked", off="locked")
         if domain == "fan":
@@ -1215,9 +1200,7 @@ class Planter:
 
     # ----------------------------------------------------------------- truth
 
-    def finalize(
-        self, log: EventLog, noise: NoiseTruth, holidays: list[Any], vacations: list[Vacation]
-    ) -> GroundTruth:
+    def finalize(self, log: EventLog, noise: NoiseTruth, holidays: list[Any], vacations: list[Vacation]) -> GroundTruth:
         """The ground truth, keeping only occurrences whose state changes are in the event log.
 
         Args:

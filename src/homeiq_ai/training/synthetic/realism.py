@@ -2,10 +2,11 @@
 
 A loose home differs from a tight one of the same seed in what real recorded homes show:
 
-- people's routines drift (the planted spread is widened 2.5 times: a wake-up light with a 6-minute
-  spread now spreads 15 minutes, clipped at 2.5 spreads, so within about +-40 minutes) and happen on
-  60-85% of days (each resident's routine skips 15-40% of its days); weekends and holidays shift them
-  as in tight homes (the day-off wake time);
+- people's routines drift (the planted spread is widened 3.5 times, at most to 24 minutes: a
+  wake-up light with a 6-minute spread now spreads 21 minutes; draws are clipped at 2.5 spreads, so
+  every occurrence lies within +-30 to 60 minutes of the routine's time) and happen on 60-85% of days
+  (each resident's routine skips 15-40% of its days); weekends and holidays shift them as in tight
+  homes (the day-off wake time);
 - each resident's bedroom has a door contact that opens a few minutes after waking and closes at
   bedtime: the first and the last change of the day in that room on most days;
 - contact and motion sensors bounce: an "on" is followed, in 30% of cases, by one or two quick
@@ -24,7 +25,7 @@ of its own, so the tight draws, and a tight home's output, do not change.
 from __future__ import annotations
 
 import zoneinfo
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import numpy as np
@@ -34,6 +35,7 @@ from homeiq_ai.training.synthetic.spec import DayMark, Entity, GroundTruth, Rout
 from homeiq_ai.training.synthetic.timeline import MINUTE_US, SECOND_US, Intervals, poisson_in
 
 __all__ = [
+    "DENSE",
     "LOOSE",
     "REALISMS",
     "TIGHT",
@@ -41,6 +43,7 @@ __all__ = [
     "add_bursts",
     "day_marks",
     "extra_entities",
+    "human_spread",
     "plant_chatty_numbers",
     "plant_random_contacts",
 ]
@@ -61,6 +64,8 @@ class Realism:
 
     name: str
     spread_scale: float = 1.0
+    max_spread_minutes: float | None = None
+    """A widened spread (standard deviation, minutes) stops here: 24 keeps draws within +-60 minutes."""
     skip_range: tuple[float, float] | None = None
     bedroom_doors: bool = False
     burst_probability: float = 0.0
@@ -70,10 +75,17 @@ class Realism:
     numbers_per_occurrence: float = 0.0
 
 
+def human_spread(realism: Realism, sd_min: float) -> float:
+    """A person's spread (standard deviation, minutes) under a realism setting: widened, then capped."""
+    sd = sd_min * realism.spread_scale
+    return sd if realism.max_spread_minutes is None else min(sd, realism.max_spread_minutes)
+
+
 TIGHT = Realism("tight")
 LOOSE = Realism(
     "loose",
-    spread_scale=2.5,
+    spread_scale=3.5,
+    max_spread_minutes=24.0,
     skip_range=(0.15, 0.4),
     bedroom_doors=True,
     burst_probability=0.3,
@@ -81,7 +93,9 @@ LOOSE = Realism(
     random_contact_rate=0.6,
     numbers_per_occurrence=100.0,
 )
-REALISMS: dict[str, Realism] = {"tight": TIGHT, "loose": LOOSE}
+DENSE = replace(LOOSE, name="dense", random_contacts=48)
+"""A loose home with 48 drawer, cabinet and cupboard contacts firing at random (a dense recorded home has 72)."""
+REALISMS: dict[str, Realism] = {"tight": TIGHT, "loose": LOOSE, "dense": DENSE}
 
 
 def _slug(text: str) -> str:
@@ -108,8 +122,15 @@ def extra_entities(
     if realism.bedroom_doors:
         for bed in bedrooms:
             entity_id = f"binary_sensor.{bed}_door"
-            entities.append(Entity(entity_id=entity_id, domain="binary_sensor", friendly_name=f"{names[bed]} Door",
-                                   area_id=bed, device_class="door"))
+            entities.append(
+                Entity(
+                    entity_id=entity_id,
+                    domain="binary_sensor",
+                    friendly_name=f"{names[bed]} Door",
+                    area_id=bed,
+                    device_class="door",
+                )
+            )
             roles[f"bedroom_door:{bed}"] = entity_id
     hosts = [a for a, _ in areas if a.startswith(("kitchen", "bathroom"))] or [a for a, _ in areas[:1]]
     kinds = ("drawer", "cabinet", "cupboard")
@@ -117,17 +138,32 @@ def extra_entities(
         area = hosts[k % len(hosts)]
         kind = kinds[k % len(kinds)]
         entity_id = f"binary_sensor.{area}_{kind}_{k // len(kinds) + 1}"
-        entities.append(Entity(entity_id=entity_id, domain="binary_sensor", area_id=area, device_class="opening",
-                               friendly_name=f"{names[area]} {kind.capitalize()} {k // len(kinds) + 1}"))
+        entities.append(
+            Entity(
+                entity_id=entity_id,
+                domain="binary_sensor",
+                area_id=area,
+                device_class="opening",
+                friendly_name=f"{names[area]} {kind.capitalize()} {k // len(kinds) + 1}",
+            )
+        )
         contacts.append(entity_id)
     numbers = realism.numbers_per_occurrence > 0
     if numbers:
         for k in range(4):
             area = [a for a, _ in areas][k % len(areas)]
             entity_id = f"sensor.{_slug(area)}_plug_{k + 1}_power"
-            entities.append(Entity(entity_id=entity_id, domain="sensor", area_id=area, device_class="power",
-                                   friendly_name=f"{names[area]} Plug {k + 1} Power", unit_of_measurement="W",
-                                   state_class="measurement"))
+            entities.append(
+                Entity(
+                    entity_id=entity_id,
+                    domain="sensor",
+                    area_id=area,
+                    device_class="power",
+                    friendly_name=f"{names[area]} Plug {k + 1} Power",
+                    unit_of_measurement="W",
+                    state_class="measurement",
+                )
+            )
     return entities, roles, contacts
 
 
@@ -227,7 +263,9 @@ def day_marks(
     area_of = {
         e.entity_id: e.area_id
         for e in entities
-        if e.area_id and e.entity_id not in noise and e.domain not in ("sensor", "weather", "sun", "update")
+        if e.area_id
+        and e.entity_id not in noise
+        and e.domain not in ("sensor", "weather", "sun", "update")
         and e.entity_category is None
     }
     codes = np.asarray([log.entity_ids[i] in area_of for i in range(len(log.entity_ids))], dtype=bool)
@@ -263,8 +301,11 @@ def day_marks(
                 if r is None:
                     continue
                 hit = np.asarray([k == key for k in keys])
-                for day_set, in_set in (("all", np.ones(uniq.size, bool)), ("weekdays", ~day_off),
-                                        ("weekends", day_off)):
+                for day_set, in_set in (
+                    ("all", np.ones(uniq.size, bool)),
+                    ("weekdays", ~day_off),
+                    ("weekends", day_off),
+                ):
                     n = int(in_set.sum())
                     h = int((hit & in_set).sum())
                     if n == 0 or h < 4 or h / n < MIN_MARK_SHARE:
@@ -272,11 +313,19 @@ def day_marks(
                     at = picks[hit & in_set]
                     mins = np.sort(minute[at])
                     lo, hi = np.quantile(mins, [0.1, 0.9])
-                    marks.append(DayMark(
-                        kind=kind, area_id=area, entity_id=key[0], state=key[1],
-                        local_time=_hhmm(float(np.median(mins))),
-                        window_start=_hhmm(float(lo)), window_end=_hhmm(float(hi)), days=day_set,
-                        share_of_days=round(h / n, 3), occurrences=[from_us(int(log.time_us[sel[p]])) for p in at],
-                    ))
+                    marks.append(
+                        DayMark(
+                            kind=kind,
+                            area_id=area,
+                            entity_id=key[0],
+                            state=key[1],
+                            local_time=_hhmm(float(np.median(mins))),
+                            window_start=_hhmm(float(lo)),
+                            window_end=_hhmm(float(hi)),
+                            days=day_set,
+                            share_of_days=round(h / n, 3),
+                            occurrences=[from_us(int(log.time_us[sel[p]])) for p in at],
+                        )
+                    )
                     break  # the widest day set that holds it
     return marks
