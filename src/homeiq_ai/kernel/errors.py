@@ -19,6 +19,7 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 __all__ = [
     "BadRequestError",
     "ConflictError",
+    "GatewayTimeoutError",
     "HomeIQError",
     "NotFoundError",
     "ServiceUnavailableError",
@@ -88,6 +89,17 @@ class ServiceUnavailableError(HomeIQError):
     code = "service_unavailable"
 
 
+class GatewayTimeoutError(ServiceUnavailableError):
+    """A dependency accepted the request but did not answer within its timeout (a slow Home Assistant).
+
+    A subclass of ServiceUnavailableError, so every fallback written for an unreachable dependency also
+    covers a slow one; only the status differs (504, not 503).
+    """
+
+    status_code = 504
+    code = "gateway_timeout"
+
+
 _HTTP_CODES = {
     400: "invalid_request",
     401: "unauthorized",
@@ -100,6 +112,7 @@ _HTTP_CODES = {
     422: "unprocessable",
     429: "too_many_requests",
     503: "service_unavailable",
+    504: "gateway_timeout",
 }
 
 
@@ -142,9 +155,7 @@ def handle_homeiq_error(_request: Request[Any, Any, Any], exc: HomeIQError) -> R
     if exc.status_code >= 500:
         log.warning("%s: %s", exc.code, exc.message)
     headers = {"WWW-Authenticate": 'Bearer realm="homeiq-ai"'} if exc.status_code == 401 else None
-    return _response(
-        exc.status_code, error_body(exc.status_code, exc.code, exc.message, exc.details), headers
-    )
+    return _response(exc.status_code, error_body(exc.status_code, exc.code, exc.message, exc.details), headers)
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:

@@ -16,6 +16,7 @@ from websockets.exceptions import InvalidHandshake, InvalidStatus, WebSocketExce
 
 from homeiq_ai.kernel.errors import (
     BadRequestError,
+    GatewayTimeoutError,
     HomeIQError,
     NotFoundError,
     ServiceUnavailableError,
@@ -308,6 +309,7 @@ class HomeAssistantClient(OwnsHttpClient):
         """
         url = _ws_url(self.base_url)
         reason = "no attempt"
+        timed_out = False
         for attempt in range(1, self._tries + 1):
             sent = False
             try:
@@ -334,8 +336,10 @@ class HomeAssistantClient(OwnsHttpClient):
                         f"{SERVICE_NAME} refused the WebSocket at {self.base_url} (HTTP {status})"
                     ) from None
                 reason = f"WebSocket handshake answered HTTP {status}"
+                timed_out = False
             except (OSError, TimeoutError, InvalidHandshake, WebSocketException, _WsRetryable) as exc:
                 reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+                timed_out = isinstance(exc, TimeoutError)
                 if sent and not idempotent:
                     raise ServiceUnavailableError(
                         f"{SERVICE_NAME} at {self.base_url} dropped the WebSocket after a command was sent "
@@ -352,6 +356,13 @@ class HomeAssistantClient(OwnsHttpClient):
                     delay,
                 )
                 await asyncio.sleep(delay)
+        if timed_out:
+            raise GatewayTimeoutError(
+                f"{SERVICE_NAME} at {self.base_url} did not answer on the WebSocket in time after "
+                f"{self._tries} tries: {reason}",
+                code="peer_timeout",
+                details={"service": SERVICE_NAME},
+            )
         raise ServiceUnavailableError(
             f"{SERVICE_NAME} is unreachable at {self.base_url} (WebSocket) after {self._tries} tries: {reason}",
             code="peer_unavailable",

@@ -14,7 +14,13 @@ import backoff
 import httpx
 import msgspec
 
-from homeiq_ai.kernel.errors import BadRequestError, NotFoundError, ServiceUnavailableError, UpstreamError
+from homeiq_ai.kernel.errors import (
+    BadRequestError,
+    GatewayTimeoutError,
+    NotFoundError,
+    ServiceUnavailableError,
+    UpstreamError,
+)
 
 __all__ = ["OwnsHttpClient", "PeerError", "ServiceClient", "ServiceClients"]
 
@@ -58,10 +64,11 @@ class PeerError(Exception):
 class _Retryable(Exception):
     """Internal: a failure worth one more try."""
 
-    def __init__(self, reason: str, response: httpx.Response | None = None) -> None:
+    def __init__(self, reason: str, response: httpx.Response | None = None, *, timed_out: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.response = response
+        self.timed_out = timed_out
 
 
 def _body(response: httpx.Response) -> Any:
@@ -149,13 +156,16 @@ class ServiceClient:
             except httpx.ConnectError as exc:
                 raise _Retryable(f"cannot connect: {exc}") from exc
             except httpx.TimeoutException as exc:
-                if not safe and not isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
-                    raise ServiceUnavailableError(
-                        f"{self.name} did not answer {method} {path} in time; not retried because it may "
-                        "have been applied",
+                connecting = isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout)
+                if not safe and not connecting:
+                    raise GatewayTimeoutError(
+                        f"{self.name} did not answer {method} {path} within {timeout or self._timeout:g} s; "
+                        "not retried because it may have been applied",
                         code="peer_timeout",
+                        details={"service": self.name},
                     ) from exc
-                raise _Retryable(f"timed out ({type(exc).__name__})") from exc
+                # A connect timeout means unreachable (503); a read/write timeout means slow (504).
+                raise _Retryable(f"timed out ({type(exc).__name__})", timed_out=not connecting) from exc
             except httpx.TransportError as exc:
                 # The request may have reached the peer before the connection broke (ReadError,
                 # RemoteProtocolError): only an idempotent call may be repeated.
@@ -181,6 +191,13 @@ class ServiceClient:
                     f"{self.name} answered HTTP {exc.response.status_code} to {method} {path} "
                     f"after {self._tries} tries",
                     details={"service": self.name, "body": _body(exc.response)},
+                ) from exc
+            if exc.timed_out:
+                raise GatewayTimeoutError(
+                    f"{self.name} did not answer {method} {path} within {timeout or self._timeout:g} s "
+                    f"({self._tries} tries)",
+                    code="peer_timeout",
+                    details={"service": self.name},
                 ) from exc
             raise ServiceUnavailableError(
                 f"{self.name} is unreachable at {self.base_url} after {self._tries} tries: {exc.reason}",
@@ -237,9 +254,7 @@ class ServiceClient:
         try:
             return msgspec.json.decode(response.content, type=response_type)
         except msgspec.ValidationError as exc:
-            raise UpstreamError(
-                f"{self.name} answered {method} {path} with an unexpected body: {exc}"
-            ) from exc
+            raise UpstreamError(f"{self.name} answered {method} {path} with an unexpected body: {exc}") from exc
 
     async def get_json(self, path: str, *, params: Mapping[str, Any] | None = None) -> Any:
         """GET a path and decode its JSON body."""
