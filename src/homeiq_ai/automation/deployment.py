@@ -11,7 +11,7 @@ from typing import Any
 from homeiq_ai.kernel.errors import HomeIQError, ServiceUnavailableError, UpstreamError
 from homeiq_ai.kernel.homeassistant import HomeAssistantClient
 
-__all__ = ["ENTITY_WAIT_SECONDS", "find_entity", "save_and_verify", "unified_diff"]
+__all__ = ["ENTITY_WAIT_SECONDS", "find_entity", "save_and_verify", "stored_matches", "unified_diff"]
 
 ENTITY_WAIT_SECONDS = 5.0
 """How long to poll for the automation.* entity after a save (HA makes it in ~0.1 s)."""
@@ -24,6 +24,11 @@ def unified_diff(old: str | None, new: str, old_label: str, new_label: str) -> s
     return "".join(
         difflib.unified_diff(old.splitlines(True), new.splitlines(True), fromfile=old_label, tofile=new_label)
     )
+
+
+def stored_matches(stored: Mapping[str, Any], ha_automation_id: str, config: Mapping[str, Any]) -> bool:
+    """Whether HA's read-back of an automation is exactly `config` saved under `ha_automation_id`."""
+    return dict(stored) == {**dict(config), "id": ha_automation_id}
 
 
 async def find_entity(client: HomeAssistantClient, ha_automation_id: str) -> str | None:

@@ -53,6 +53,12 @@ async def _startup(ctx: ModuleContext) -> None:
 
     if ctx.mqtt.enabled:
         ctx.mqtt.subscribe(ctx.mqtt.topic("analysis", "pattern", "complete"), on_complete)
+    # A deploy killed between Home Assistant's answer and its version record is settled from HA's read-back.
+    service.start_reconcile()
+
+
+async def _shutdown(ctx: ModuleContext) -> None:
+    await _service(ctx).close()
 
 
 def _jobs(ctx: ModuleContext) -> list[JobSpec]:
@@ -74,4 +80,5 @@ spec = ModuleSpec(
     build_local_api=lambda ctx: LocalAutomationApi(_service(ctx)),
     build_jobs=_jobs,
     on_startup=_startup,
+    on_shutdown=_shutdown,
 )

@@ -91,6 +91,13 @@ class AutomationRepository:
         )
         return list((await self.session.execute(stmt)).scalars().all())
 
+    async def pending_deployments(self, suggestion_id: str | None = None) -> list[DeploymentRecord]:
+        """Claims not yet recorded as deployed (all suggestions, or one), oldest first."""
+        stmt = select(DeploymentRecord).where(DeploymentRecord.status == "pending")
+        if suggestion_id is not None:
+            stmt = stmt.where(DeploymentRecord.suggestion_id == suggestion_id)
+        return list((await self.session.execute(stmt.order_by(DeploymentRecord.deployed_at))).scalars().all())
+
     async def get_deployment(self, deployment_id: str) -> DeploymentRecord | None:
         """One version row by id."""
         return await self.session.get(DeploymentRecord, deployment_id)

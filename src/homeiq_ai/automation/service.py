@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
@@ -37,13 +38,13 @@ from homeiq_ai.automation.api import (
     ValidationAnswer,
 )
 from homeiq_ai.automation.backtest import History, backtest
-from homeiq_ai.automation.deployment import save_and_verify, unified_diff
+from homeiq_ai.automation.deployment import find_entity, save_and_verify, stored_matches, unified_diff
 from homeiq_ai.automation.generation import Draft, Wording, build_from_pattern, build_from_synergy
 from homeiq_ai.automation.models import DeploymentRecord, SuggestionRecord
 from homeiq_ai.automation.repository import AutomationRepository
 from homeiq_ai.automation.validation import HomeCatalog, build_catalog, validate, validate_text
 from homeiq_ai.kernel.db import Database, utcnow
-from homeiq_ai.kernel.errors import BadRequestError, UpstreamError
+from homeiq_ai.kernel.errors import BadRequestError, HomeIQError, UpstreamError
 from homeiq_ai.kernel.haconfig import Automation, HaConfigError, parse_automation, parse_text, render_yaml
 from homeiq_ai.kernel.homeassistant import HomeAssistantClient
 from homeiq_ai.kernel.homedata.model import Entity, HomeInfo
@@ -55,6 +56,8 @@ log = logging.getLogger(__name__)
 
 SUGGESTION_STATUSES = ("proposed", "approved", "rejected", "deployed", "disabled", "rolled_back", "deleted")
 SUGGESTION_SOURCES = ("pattern", "synergy", "query", "manual")
+CLAIM_STALE_SECONDS = 300.0
+"""A pending deploy claim older than this belongs to no live deploy (HA calls are bounded far below it)."""
 # Legal lifecycle moves: status -> statuses it may move to.
 MOVES: dict[str, frozenset[str]] = {
     "proposed": frozenset({"approved", "rejected"}),
@@ -216,6 +219,19 @@ class AutomationService:
         self._ha_factory: HaFactory = home_assistant or (lambda: None)
         self._repository = repository
         self._home = home or HomeInfo(time_zone="UTC", source="settings")
+        self._background: set[asyncio.Task[Any]] = set()
+
+    def start_reconcile(self) -> None:
+        """At start-up: settle deploy claims a killed process left pending, in the background (HA may be slow)."""
+        task = asyncio.create_task(self.reconcile_pending_deployments(), name="automation-reconcile")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def close(self) -> None:
+        """Stop background work (the start-up reconcile); claims it did not reach are settled next time."""
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
 
     async def list_suggestions(
         self,
@@ -575,6 +591,7 @@ class AutomationService:
             note = f"override: {request.reason}"
             log.warning("deploying %s despite critical findings (%s)", request.suggestion_id, request.reason)
         client = self._client()
+        await self._settle_claims(request.suggestion_id)
         return await self._deploy_version(
             request.suggestion_id, ha_id, config, yaml_text, client, actor, note, "deployed"
         )
@@ -639,6 +656,85 @@ class AutomationService:
             record.status_reason = note if status_after == "rolled_back" else None
             record.title = _title(str(config.get("alias") or record.title))
         return DeployResult(automation_id=suggestion_id, ha_automation_id=ha_id, entity_id=entity_id, version=number)
+
+    async def _settle_claims(self, suggestion_id: str) -> None:
+        """Before a deploy: reconcile this suggestion's leftover claims; one still in flight is a 409."""
+        if await self.reconcile_pending_deployments(suggestion_id):
+            log.info("reconciled leftover deploy claims of %s before deploying", suggestion_id)
+        async with self._db.session() as session:
+            if await self._repository(session).pending_deployments(suggestion_id):
+                raise DeployInProgressError(f"suggestion {suggestion_id!r} is being deployed by another process")
+
+    async def reconcile_pending_deployments(
+        self, suggestion_id: str | None = None, *, stale_after: float = CLAIM_STALE_SECONDS
+    ) -> int:
+        """Settle deploy claims a stopped process left `pending`, against Home Assistant's read-back.
+
+        A process killed between Home Assistant's answer and its version record leaves a pending claim.
+        When HA stores exactly the claim's config under its id, the deploy happened: the claim becomes the
+        deployed version and the suggestion follows (status, entity, config). When HA does not, the deploy
+        never landed: the claim is dropped once it is older than `stale_after` (a younger one may be a live
+        deploy of another process, so it stays until then). Called at start-up and before each deploy.
+
+        Returns:
+            How many claims were settled (recorded or dropped).
+
+        Raises:
+            Nothing from Home Assistant when it cannot be read: the claims stay for the next try.
+        """
+        async with self._db.session() as session:
+            claims = [
+                (c.id, c.suggestion_id, c.ha_automation_id, dict(c.config), c.note, c.deployed_at)
+                for c in await self._repository(session).pending_deployments(suggestion_id)
+            ]
+        if not claims or not self._ha_configured:
+            return 0
+        settled = 0
+        client = self._client()
+        try:
+            async with client:
+                for claim_id, sid, ha_id, config, note, claimed_at in claims:
+                    stored = await client.get_automation_config(ha_id)
+                    if stored is not None and stored_matches(stored, ha_id, config):
+                        entity_id = await find_entity(client, ha_id)
+                        settled += await self._record_claim(claim_id, sid, ha_id, config, entity_id, note)
+                    elif (utcnow() - claimed_at).total_seconds() > stale_after:
+                        await self._drop_claim(claim_id)
+                        log.warning("dropped deploy claim %s of %s: Home Assistant never stored it", claim_id, sid)
+                        settled += 1
+        except HomeIQError as exc:
+            log.warning("could not reconcile deploy claims with Home Assistant now (%s); next access retries", exc)
+        return settled
+
+    async def _record_claim(
+        self,
+        claim_id: str,
+        suggestion_id: str,
+        ha_id: str,
+        config: dict[str, Any],
+        entity_id: str | None,
+        note: str | None,
+    ) -> int:
+        async with self._db.session() as session:
+            repo = self._repository(session)
+            claim = await repo.get_deployment(claim_id)
+            record = await repo.get_suggestion(suggestion_id, for_update=True)
+            if claim is None or record is None or claim.status != "pending":
+                return 0
+            claim.status = "deployed"
+            claim.note = f"{note}; " if note else ""
+            claim.note += "recorded at restart from Home Assistant's read-back"
+            rollback = bool(note and note.startswith("rollback to version"))
+            record.status = "rolled_back" if rollback else "deployed"
+            record.ha_automation_id = ha_id
+            record.entity_id = entity_id or record.entity_id
+            record.config, record.yaml, record.updated_at = config, claim.yaml, utcnow()
+            record.status_reason = note if rollback else None
+            record.title = _title(str(config.get("alias") or record.title))
+        log.warning(
+            "deploy %s of %s was stored by Home Assistant but not recorded; recorded now", claim_id, suggestion_id
+        )
+        return 1
 
     async def _drop_claim(self, claim_id: str) -> None:
         async with self._db.session() as session:
@@ -744,6 +840,7 @@ class AutomationService:
             if old is None:
                 raise AutomationNotFoundError(f"automation {automation_id!r} has no version {version}")
             config, yaml_text = dict(old.config), old.yaml or ""
+        await self._settle_claims(automation_id)
         return await self._deploy_version(
             automation_id,
             record.ha_automation_id or "",
