@@ -21,9 +21,7 @@ from homeiq_ai.pattern.models import (
 
 
 async def _page(session: AsyncSession, stmt: Select, limit: int, offset: int) -> tuple[list, int]:
-    total = (
-        await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))
-    ).scalar_one()
+    total = (await session.execute(select(func.count()).select_from(stmt.order_by(None).subquery()))).scalar_one()
     rows = (await session.execute(stmt.limit(limit).offset(offset))).scalars().all()
     return list(rows), int(total)
 
@@ -47,9 +45,7 @@ class PatternRepository:
             stmt = stmt.where(PatternRecord.confidence >= query.min_confidence)
         if query.entity_id:
             stmt = stmt.where(
-                PatternRecord.id.in_(
-                    select(PatternEntity.pattern_id).where(PatternEntity.entity_id == query.entity_id)
-                )
+                PatternRecord.id.in_(select(PatternEntity.pattern_id).where(PatternEntity.entity_id == query.entity_id))
             )
         stmt = stmt.order_by(PatternRecord.quality.desc(), PatternRecord.confidence.desc(), PatternRecord.id)
         return await _page(self.session, stmt, query.limit, query.offset)
@@ -80,9 +76,7 @@ class PatternRepository:
             stmt = stmt.where(SynergyRecord.depth == query.depth)
         if query.entity_id:
             stmt = stmt.where(
-                SynergyRecord.id.in_(
-                    select(SynergyEntity.synergy_id).where(SynergyEntity.entity_id == query.entity_id)
-                )
+                SynergyRecord.id.in_(select(SynergyEntity.synergy_id).where(SynergyEntity.entity_id == query.entity_id))
             )
         stmt = stmt.order_by(SynergyRecord.score.desc(), SynergyRecord.id)
         return await _page(self.session, stmt, query.limit, query.offset)
@@ -165,6 +159,11 @@ class PatternRepository:
             .values(status="failed", finished_at=now, errors=[reason])
         )
         return int(result.rowcount or 0)
+
+    async def running_run_ids(self) -> list[str]:
+        """Runs marked running."""
+        stmt = select(AnalysisRunRecord.id).where(AnalysisRunRecord.status == "running")
+        return list((await self.session.execute(stmt)).scalars().all())
 
     async def queued_run_ids(self) -> list[str]:
         """Runs waiting to be executed, oldest first."""

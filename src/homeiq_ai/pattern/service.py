@@ -8,9 +8,10 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from contextlib import suppress
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
@@ -51,6 +52,7 @@ LEASE_POLL_SECONDS = 1.0
 LEASE_WAIT_SECONDS = 1800.0
 # How long shutdown waits for a running analysis before cancelling it.
 CLOSE_GRACE_SECONDS = 5.0
+STOPPED_RUN_REASON = "the process running this analysis stopped before it finished"
 Notifier = Callable[[AnalysisRun], Awaitable[None]]
 
 
@@ -126,13 +128,9 @@ def resolve_window(
     """
     for name, value in (("start", request.start), ("end", request.end)):
         if value is not None and value.tzinfo is None:
-            raise InvalidAnalysisWindowError(
-                f"{name} needs a time zone offset, e.g. 2026-01-01T00:00:00+01:00"
-            )
+            raise InvalidAnalysisWindowError(f"{name} needs a time zone offset, e.g. 2026-01-01T00:00:00+01:00")
     if request.days is not None and not 1 <= request.days <= MAX_ANALYSIS_DAYS:
-        raise InvalidAnalysisWindowError(
-            f"days must be between 1 and {MAX_ANALYSIS_DAYS}, got {request.days}"
-        )
+        raise InvalidAnalysisWindowError(f"days must be between 1 and {MAX_ANALYSIS_DAYS}, got {request.days}")
     if request.start is not None and request.end is not None and request.days is not None:
         raise InvalidAnalysisWindowError("give start and end, or days, not all three")
     days = timedelta(days=request.days or default_days)
@@ -147,9 +145,7 @@ def resolve_window(
     except (ValueError, OverflowError) as exc:
         raise InvalidAnalysisWindowError(str(exc)) from None
     if start >= end:
-        raise InvalidAnalysisWindowError(
-            f"start ({start.isoformat()}) must be before end ({end.isoformat()})"
-        )
+        raise InvalidAnalysisWindowError(f"start ({start.isoformat()}) must be before end ({end.isoformat()})")
     if end - start > timedelta(days=MAX_ANALYSIS_DAYS):
         raise InvalidAnalysisWindowError(f"the window may span at most {MAX_ANALYSIS_DAYS} days")
     return start, end
@@ -164,8 +160,14 @@ def _check_feedback(request: FeedbackRequest) -> None:
 
 def _feedback_record(kind: str, target_id: str, target_type: str, request: FeedbackRequest) -> FeedbackRecord:
     return FeedbackRecord(
-        id=uuid.uuid4().hex, target_kind=kind, target_id=target_id, target_type=target_type,
-        action=request.action, rating=request.rating, comment=request.comment, created_at=utcnow(),
+        id=uuid.uuid4().hex,
+        target_kind=kind,
+        target_id=target_id,
+        target_type=target_type,
+        action=request.action,
+        rating=request.rating,
+        comment=request.comment,
+        created_at=utcnow(),
     )
 
 
@@ -199,7 +201,7 @@ class PatternService:
         self._repository = repository
         self._holder = f"{socket.gethostname()}:{os.getpid()}"
         self._run_lock = asyncio.Lock()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
 
     async def list_patterns(self, query: PatternQuery) -> PatternPage:
         """One page of stored patterns."""
@@ -254,7 +256,10 @@ class PatternService:
             await session.flush()
             factors = kind_factors(await repo.feedback_by_type("pattern"))
             record.quality = pattern_quality(
-                record.confidence, record.occurrences, feedback=record.feedback, rating=record.rating,
+                record.confidence,
+                record.occurrences,
+                feedback=record.feedback,
+                rating=record.rating,
                 kind_factor=factors.get(record.pattern_type, 1.0),
             )
             return pattern_dto(record)
@@ -327,6 +332,11 @@ class PatternService:
             try:
                 async with self._db.session() as session:
                     repo = self._repository(session)
+                    # Only the lease holder analyses: a run still `running` now was left by a process
+                    # that died holding the lease (kill -9, power loss) and whose lease ran out.
+                    orphans = await repo.fail_running_runs(STOPPED_RUN_REASON, utcnow())
+                    if orphans:
+                        log.warning("marked %d analysis run(s) of a stopped process as failed", orphans)
                     claimed = await repo.claim_run(run_id, utcnow())
                     record = await repo.get_run(run_id)
                 if record is None:
@@ -390,8 +400,9 @@ class PatternService:
                         record.status = "failed"
                         record.finished_at = utcnow()
                         who = lease.holder if lease else "another process"
-                        record.errors = [f"another analysis ({who}) held the lease for over "
-                                         f"{self._lease_wait_seconds:g} s"]
+                        record.errors = [
+                            f"another analysis ({who}) held the lease for over {self._lease_wait_seconds:g} s"
+                        ]
                 return False
             await asyncio.sleep(LEASE_POLL_SECONDS)
 
@@ -423,27 +434,74 @@ class PatternService:
     async def recover_unfinished_runs(self) -> int:
         """At start-up: fail runs a stopped process left running, and take up runs still queued.
 
-        A run is left `running` only by a process that stopped mid-way when no valid lease covers it; queued
-        runs lose nothing: this process runs them (a claim makes sure only one process does).
+        A run is left `running` by a process that stopped mid-way. Its runs are failed at once when no
+        valid lease covers them, or when the lease's holder is a process of this host that no longer
+        exists (a `kill -9` and a restart within the lease's TTL; in a container the restarted process
+        often has the dead one's pid, and at start-up this process holds no lease). A lease of a live or
+        unknown holder (another host) is left alone; a watcher fails its runs once it runs out. Queued runs
+        lose nothing: this process runs them (a claim makes sure only one process does).
         """
         now = utcnow()
+        watch = False
         async with self._db.session() as session:
             repo = self._repository(session)
             lease = await repo.lease_holder(LEASE_NAME)
             failed = 0
-            if lease is None or lease.expires_at <= now:
-                failed = await repo.fail_running_runs(
-                    "the process running this analysis stopped before it finished", now
-                )
+            dead_holder = lease is not None and lease.expires_at > now and self._holder_is_dead(lease.holder)
+            if lease is None or lease.expires_at <= now or dead_holder:
+                failed = await repo.fail_running_runs(STOPPED_RUN_REASON, now)
+                if dead_holder and lease is not None:
+                    await repo.release_lease(LEASE_NAME, lease.holder)
+            else:
+                watch = True
             queued = await repo.queued_run_ids()
         if failed:
             log.warning("marked %d unfinished analysis run(s) as failed", failed)
+        if watch:
+            self._spawn_task(self._watch_foreign_lease(), "analysis-lease-watch")
         for run_id in queued:
             self._spawn(run_id)
         return failed
 
+    def _holder_is_dead(self, holder: str) -> bool:
+        """Whether a lease holder ("host:pid:run") is a process of this host that is gone (or this one)."""
+        host, _, rest = holder.partition(":")
+        pid_text = rest.partition(":")[0]
+        if host != socket.gethostname() or not pid_text.isdigit():
+            return False
+        pid = int(pid_text)
+        if pid == os.getpid():
+            return True  # called at start-up, before this process took any lease: a previous life's
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+
+    async def _watch_foreign_lease(self) -> None:
+        """Fail runs left `running` once the lease covering them runs out and nobody renewed it."""
+        while True:
+            now = utcnow()
+            async with self._db.session() as session:
+                repo = self._repository(session)
+                lease = await repo.lease_holder(LEASE_NAME)
+                if lease is None or lease.expires_at <= now:
+                    failed = await repo.fail_running_runs(STOPPED_RUN_REASON, now)
+                    if failed:
+                        log.warning("marked %d analysis run(s) of a stopped process as failed", failed)
+                    return
+                if not await repo.running_run_ids():
+                    return
+                wait = (lease.expires_at - now).total_seconds() + LEASE_POLL_SECONDS
+            await asyncio.sleep(max(LEASE_POLL_SECONDS, wait))
+
     def _spawn(self, run_id: str) -> None:
-        task = asyncio.create_task(self.execute_run(run_id), name=f"analysis-{run_id}")
+        self._spawn_task(self.execute_run(run_id), f"analysis-{run_id}")
+
+    def _spawn_task(self, coro: Coroutine[Any, Any, object], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
