@@ -24,7 +24,7 @@ from homeiq_ai.kernel.homedata.sync import sync_job
 from homeiq_ai.kernel.migrate import head_revision
 from homeiq_ai.kernel.modules import CheckResult, HealthCheck, ModuleContext, ModuleSpec
 from homeiq_ai.kernel.mqtt import MqttBus
-from homeiq_ai.kernel.openapi import install_error_schema
+from homeiq_ai.kernel.openapi import StrictStructSchemaPlugin, fix_options_allow, install_error_schema
 from homeiq_ai.kernel.ratelimit import RateLimiter, rate_limit_middleware
 from homeiq_ai.kernel.scheduler import Scheduler
 from homeiq_ai.kernel.service_client import ServiceClients
@@ -203,9 +203,7 @@ def create_app(settings: Settings, modules: Iterable[str] | str = ALL) -> Litest
         if ha_sync is not None:
             scheduler.add_jobs([ha_sync])
 
-    health = HealthState(
-        version=__version__, modules=names, db=db, expected_revision=head_revision(), checks=checks
-    )
+    health = HealthState(version=__version__, modules=names, db=db, expected_revision=head_revision(), checks=checks)
 
     @asynccontextmanager
     async def lifespan(_app: Litestar) -> AsyncIterator[None]:
@@ -255,6 +253,7 @@ def create_app(settings: Settings, modules: Iterable[str] | str = ALL) -> Litest
         guards=guards,
         middleware=[rate_limit_middleware(rate_limiter)],
         openapi_config=openapi,
+        plugins=[StrictStructSchemaPlugin()],
         request_max_body_size=settings.max_body_bytes,
         debug=False,
         logging_config=None,
@@ -267,4 +266,5 @@ def create_app(settings: Settings, modules: Iterable[str] | str = ALL) -> Litest
     app.state.mqtt = mqtt
     app.state.rate_limiter = rate_limiter
     install_error_schema(app)
+    fix_options_allow(app)
     return app

@@ -27,9 +27,10 @@ from homeiq_ai.automation.api import (
     ValidationAnswer,
 )
 from homeiq_ai.automation.service import AutomationService
+from homeiq_ai.kernel.openapi import errors
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
-Offset = Annotated[int, Parameter(ge=0, description="items to skip")]
+Offset = Annotated[int, Parameter(ge=0, le=10_000_000, description="items to skip")]
 
 
 class SuggestionController(Controller):
@@ -38,7 +39,7 @@ class SuggestionController(Controller):
     path = "/suggestions"
     tags = ["automation"]
 
-    @post("/generate", status_code=HTTP_201_CREATED, summary="Generate suggestions")
+    @post("/generate", status_code=HTTP_201_CREATED, summary="Generate suggestions", responses=errors(404))
     async def generate(self, service: AutomationService, data: GenerateRequest | None = None) -> GenerateResult:
         """Create suggestions from stored patterns (default) or from one query; never duplicates one."""
         return await service.generate_suggestions(data or GenerateRequest())
@@ -93,7 +94,7 @@ class DeploymentController(Controller):
     path = "/deployment"
     tags = ["automation"]
 
-    @post("/deploy", status_code=HTTP_201_CREATED, summary="Deploy an approved suggestion")
+    @post("/deploy", status_code=HTTP_201_CREATED, summary="Deploy an approved suggestion", responses=errors(404))
     async def deploy(self, service: AutomationService, data: DeployRequest) -> DeployResult:
         """Send an approved suggestion's automation to Home Assistant, verified by reading it back."""
         return await service.deploy(data)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Litestar
 from litestar._openapi.plugin import OpenAPIPlugin
+from litestar._openapi.schema_generation.plugins.struct import StructSchemaPlugin
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import (
     OpenAPI,
     OpenAPIHeader,
@@ -19,7 +22,15 @@ from litestar.openapi.spec import (
 
 from homeiq_ai.kernel.ratelimit import limit_for
 
-__all__ = ["ERROR_BODY", "declare_errors", "install_error_schema", "statuses_for"]
+__all__ = [
+    "ERROR_BODY",
+    "StrictStructSchemaPlugin",
+    "declare_errors",
+    "errors",
+    "fix_options_allow",
+    "install_error_schema",
+    "statuses_for",
+]
 
 ERROR_BODY = "ErrorBody"
 _REF = f"#/components/schemas/{ERROR_BODY}"
@@ -43,6 +54,125 @@ _CONFLICT_PREFIXES = (
 )
 _HOME_ASSISTANT_PREFIXES = ("/api/v1/deployment", "/api/v1/automations")
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+
+
+def errors(*statuses: int) -> dict[int, ResponseSpec]:
+    """`responses=` for a route decorator: error statuses the route returns beyond the rules of `statuses_for`.
+
+    Each one is declared with the `ErrorBody` schema by `declare_errors`.
+    """
+    return {
+        status: ResponseSpec(data_container=None, description=_DESCRIPTIONS.get(status, "Error")) for status in statuses
+    }
+
+
+class StrictStructSchemaPlugin(StructSchemaPlugin):
+    """A msgspec Struct that refuses unknown fields (`forbid_unknown_fields=True`) says so in its schema.
+
+    Litestar's own plugin leaves `additionalProperties` open, so a client generated from the document
+    would send extra fields that the app then rejects with 400.
+    """
+
+    def to_openapi_schema(self, field_definition: Any, schema_creator: Any) -> Schema:
+        schema = super().to_openapi_schema(field_definition, schema_creator)
+        info = msgspec.inspect.type_info(field_definition.type_)
+        if getattr(info, "forbid_unknown_fields", False):
+            schema.additional_properties = False
+        return schema
+
+
+def fix_options_allow(app: Litestar) -> None:
+    """Make each automatic OPTIONS answer list every method of its path.
+
+    Litestar 2.x builds the automatic OPTIONS handler for the first handler registered on a path; when a
+    later handler (GET beside POST) joins the path, the route is rebuilt but the OPTIONS handler still
+    reads the methods of the first, partial route, so `Allow` leaves methods out. Its closure is pointed
+    at the full route.
+    """
+    from litestar.routes import HTTPRoute
+
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute) or "OPTIONS" not in route.route_handler_map:
+            continue
+        handler = route.route_handler_map["OPTIONS"][0]
+        fn = getattr(handler.fn, "__closure__", None) or ()
+        if getattr(handler.fn, "__name__", "") != "options_handler":
+            continue
+        for cell in fn:
+            if isinstance(cell.cell_contents, HTTPRoute) and cell.cell_contents is not route:
+                cell.cell_contents = route
+
+
+def _optional_bodies(app: Litestar, openapi: OpenAPI) -> None:
+    """A handler whose `data` has a default takes no body: its request body is not required."""
+    from litestar.routes import HTTPRoute
+    from litestar.types import Empty
+
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        item = (openapi.paths or {}).get(route.path_format)
+        if item is None:
+            continue
+        for method, (handler, _model) in route.route_handler_map.items():
+            data = handler.parsed_fn_signature.parameters.get("data")
+            operation = getattr(item, method.lower(), None)
+            if data is None or not isinstance(operation, Operation) or operation.request_body is None:
+                continue
+            if data.default is not Empty or data.is_optional:
+                operation.request_body.required = False
+
+
+def _param_bounds(app: Litestar, openapi: OpenAPI) -> None:
+    """Every `Parameter(ge=..., le=...)` bound of a parameter is in its schema.
+
+    Litestar leaves a falsy bound out of an optional parameter's schema (`ge=0.0` on `float | None`), so the
+    document would accept a negative confidence that the app rejects.
+    """
+    from litestar.routes import HTTPRoute
+
+    for route in app.routes:
+        if not isinstance(route, HTTPRoute):
+            continue
+        item = (openapi.paths or {}).get(route.path_format)
+        if item is None:
+            continue
+        for method, (handler, _model) in route.route_handler_map.items():
+            operation = getattr(item, method.lower(), None)
+            if not isinstance(operation, Operation):
+                continue
+            signature = handler.parsed_fn_signature.parameters
+            for parameter in operation.parameters or []:
+                field = signature.get(getattr(parameter, "name", ""))
+                schema = getattr(parameter, "schema", None)
+                kwarg = getattr(field, "kwarg_definition", None)
+                if kwarg is None or not isinstance(schema, Schema):
+                    continue
+                for bound, attribute in (
+                    ("ge", "minimum"),
+                    ("le", "maximum"),
+                    ("gt", "exclusive_minimum"),
+                    ("lt", "exclusive_maximum"),
+                ):
+                    value = getattr(kwarg, bound, None)
+                    if value is not None and getattr(schema, attribute) is None:
+                        setattr(schema, attribute, value)
+
+
+def _fixed_tuples(schema: Any) -> None:
+    """A fixed-length tuple (`prefixItems`) declares its length; Litestar leaves it open."""
+    if isinstance(schema, Schema):
+        if schema.prefix_items and schema.min_items is None and schema.max_items is None:
+            schema.min_items = schema.max_items = len(schema.prefix_items)
+        for value in (
+            schema.items,
+            *(schema.prefix_items or []),
+            *(schema.properties or {}).values(),
+            *(schema.one_of or []),
+            *(schema.any_of or []),
+            *(schema.all_of or []),
+        ):
+            _fixed_tuples(value)
 
 
 def _under(path: str, prefixes: tuple[str, ...]) -> bool:
@@ -142,7 +272,13 @@ class _ErrorBodyOpenAPIPlugin(OpenAPIPlugin):
     __slots__ = ()
 
     def provide_openapi(self) -> OpenAPI:
-        return declare_errors(super().provide_openapi())
+        openapi = super().provide_openapi()
+        if ERROR_BODY not in openapi.components.schemas:
+            _optional_bodies(self.app, openapi)
+            _param_bounds(self.app, openapi)
+            for schema in openapi.components.schemas.values():
+                _fixed_tuples(schema)
+        return declare_errors(openapi)
 
 
 def install_error_schema(app: Litestar) -> None:

@@ -34,9 +34,7 @@ __all__ = [
     "SynergyQuery",
 ]
 
-PATTERN_TYPES = (
-    "time_of_day", "co_occurrence", "sequence", "day_type", "duration", "anomaly", "first_last_of_day"
-)
+PATTERN_TYPES = ("time_of_day", "co_occurrence", "sequence", "day_type", "duration", "anomaly", "first_last_of_day")
 SYNERGY_TYPES = ("device_pair", "chain")
 RunStatus = Literal["queued", "running", "completed", "failed"]
 
@@ -136,7 +134,8 @@ class AnalysisRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
     start: datetime | None = None
     end: datetime | None = None
-    days: int | None = None
+    # 1..3650, declared in the schema; the service answers 400 invalid_analysis_window outside it
+    days: Annotated[int, msgspec.Meta(extra_json_schema={"extra": {"minimum": 1, "maximum": 3650}})] | None = None
 
 
 class AnalysisRun(msgspec.Struct, kw_only=True):

@@ -10,6 +10,8 @@ from litestar.params import Parameter
 from litestar.status_codes import HTTP_200_OK, HTTP_202_ACCEPTED
 
 from homeiq_ai.pattern.api import (
+    PATTERN_TYPES,
+    SYNERGY_TYPES,
     AnalysisRequest,
     AnalysisRun,
     AnalysisRunPage,
@@ -24,8 +26,15 @@ from homeiq_ai.pattern.api import (
 from homeiq_ai.pattern.service import PatternService
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
-Offset = Annotated[int, Parameter(ge=0, description="items to skip")]
+Offset = Annotated[int, Parameter(ge=0, le=10_000_000, description="items to skip")]
 Status = Literal["active", "inactive", "rejected", "all"]
+# Declared as enums in the schema; the service checks them and answers 400 invalid_filter naming the field.
+PatternType = Annotated[
+    str, Parameter(description="one of the pattern types", schema_extra={"enum": list(PATTERN_TYPES)})
+]
+SynergyType = Annotated[
+    str, Parameter(description="one of the synergy types", schema_extra={"enum": list(SYNERGY_TYPES)})
+]
 
 
 class PatternController(Controller):
@@ -37,7 +46,7 @@ class PatternController(Controller):
     async def list_patterns(
         self,
         service: PatternService,
-        pattern_type: str | None = None,
+        pattern_type: PatternType | None = None,
         entity_id: str | None = None,
         area_id: str | None = None,
         min_confidence: Annotated[float | None, Parameter(ge=0.0, le=1.0)] = None,
@@ -67,7 +76,7 @@ class PatternController(Controller):
     async def list_synergies(
         self,
         service: PatternService,
-        synergy_type: str | None = None,
+        synergy_type: SynergyType | None = None,
         entity_id: str | None = None,
         area_id: str | None = None,
         min_score: Annotated[float | None, Parameter(ge=0.0, le=1.0)] = None,
@@ -91,7 +100,6 @@ class PatternController(Controller):
                 offset=offset,
             )
         )
-
 
     @get("/synergies/{synergy_id:str}", summary="One synergy")
     async def get_synergy(self, service: PatternService, synergy_id: str) -> Synergy:
@@ -121,9 +129,7 @@ class AnalysisController(Controller):
         return await service.start_analysis(data or AnalysisRequest())
 
     @get("/runs", summary="List analysis runs")
-    async def list_runs(
-        self, service: PatternService, limit: Limit = 20, offset: Offset = 0
-    ) -> AnalysisRunPage:
+    async def list_runs(self, service: PatternService, limit: Limit = 20, offset: Offset = 0) -> AnalysisRunPage:
         """Analysis runs, newest first."""
         return await service.list_analysis_runs(limit, offset)
 

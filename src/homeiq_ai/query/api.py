@@ -6,7 +6,7 @@ Other modules import this file only. It depends on the standard library and msgs
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, ClassVar, Protocol
+from typing import Annotated, Any, ClassVar, Protocol
 
 import msgspec
 
@@ -34,11 +34,19 @@ MAX_TEXT_CHARS = 1000
 MAX_USER_ID_CHARS = 255
 
 
+# 1..1000 characters once surrounding blanks are removed. Declared in the schema only: the service trims
+# and answers 400 invalid_query itself, naming the field.
+Words = Annotated[
+    str,
+    msgspec.Meta(extra_json_schema={"extra": {"min_length": 1, "max_length": MAX_TEXT_CHARS, "pattern": r"\S"}}),
+]
+
+
 class QueryRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """A request in the home owner's words: 1..1000 characters once surrounding blanks are removed."""
 
-    query: str
-    user_id: str | None = None
+    query: Words
+    user_id: Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"max_length": MAX_USER_ID_CHARS}})] | None = None
     context: dict[str, Any] | None = None
 
 
@@ -49,7 +57,7 @@ class RefineRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     `refinement` is appended to the request and read again (1..1000 characters).
     """
 
-    refinement: str | None = None
+    refinement: Words | None = None
     answers: dict[str, str] | None = None
 
 
@@ -105,7 +113,7 @@ class Query(msgspec.Struct, kw_only=True):
     query_id: str = ""
     text: str
     status: str
-    user_id: str | None = None
+    user_id: Annotated[str, msgspec.Meta(extra_json_schema={"extra": {"max_length": MAX_USER_ID_CHARS}})] | None = None
     context: dict[str, Any] | None = None
     refinements: list[str] = msgspec.field(default_factory=list)
     clarifications: list[Clarification] = msgspec.field(default_factory=list)

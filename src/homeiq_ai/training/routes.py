@@ -10,7 +10,10 @@ from litestar.params import Parameter
 from litestar.response import File
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from homeiq_ai.kernel.openapi import errors
 from homeiq_ai.training.api import (
+    RUN_STATUSES,
+    TRAINING_TYPES,
     ActivateModelRequest,
     ActiveModelNotFoundError,
     HomeTypePrediction,
@@ -31,7 +34,10 @@ from homeiq_ai.training.api import (
 from homeiq_ai.training.service import SyntheticDatasetService, SyntheticHomeService, TrainingService
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
-Offset = Annotated[int, Parameter(ge=0, description="items to skip")]
+Offset = Annotated[int, Parameter(ge=0, le=10_000_000, description="items to skip")]
+# Declared as enums in the schema; the service checks them and answers 400/404 with its own code.
+TrainingType = Annotated[str, Parameter(description="a training type", schema_extra={"enum": list(TRAINING_TYPES)})]
+RunStatus = Annotated[str, Parameter(description="a run status", schema_extra={"enum": list(RUN_STATUSES)})]
 
 
 class TrainingController(Controller):
@@ -44,8 +50,8 @@ class TrainingController(Controller):
     async def list_runs(
         self,
         service: TrainingService,
-        training_type: str | None = None,
-        status: str | None = None,
+        training_type: TrainingType | None = None,
+        status: RunStatus | None = None,
         limit: Limit = 50,
         offset: Offset = 0,
     ) -> TrainingRunPage:
@@ -68,7 +74,7 @@ class TrainingController(Controller):
         return await service.cancel_run(run_id)
 
     @get("/models", summary="List trained models")
-    async def list_models(self, service: TrainingService, model_type: str | None = None) -> ModelList:
+    async def list_models(self, service: TrainingService, model_type: TrainingType | None = None) -> ModelList:
         """Every stored model, newest first: held-out metrics, params, data seeds and hash, active, available."""
         return await service.list_models(model_type)
 
@@ -77,7 +83,7 @@ class TrainingController(Controller):
         """Switch the type's active model to `version` (e.g. back to an older one); 404 without it, 503 when broken."""
         return await service.activate_model(model_type, data.version)
 
-    @get("/predictions/home_type", summary="The stored home's type by the active classifier")
+    @get("/predictions/home_type", summary="The stored home's type by the active classifier", responses=errors(404))
     async def predict_home_type(self, service: TrainingService) -> HomeTypePrediction:
         """Predicted home type and confidence; 404 while no home_type model is active."""
         return await service.predict_home_type()

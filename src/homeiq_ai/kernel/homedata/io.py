@@ -114,7 +114,7 @@ class RegistryEntity(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     unit_of_measurement: ShortText | None = None
     aliases: list[str] = msgspec.field(default_factory=list)
     device_id: Name | None = None
-    supported_features: Annotated[int, msgspec.Meta(ge=0)] = 0
+    supported_features: Annotated[int, msgspec.Meta(ge=0, le=2_147_483_647)] = 0
     entity_category: Annotated[str, msgspec.Meta(max_length=32)] | None = None
 
 

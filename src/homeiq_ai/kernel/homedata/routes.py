@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import msgspec
@@ -39,7 +40,7 @@ __all__ = [
 ]
 
 Limit = Annotated[int, Parameter(ge=1, le=500, description="page size")]
-Offset = Annotated[int, Parameter(ge=0, description="items to skip")]
+Offset = Annotated[int, Parameter(ge=0, le=10_000_000, description="items to skip")]
 EventLimit = Annotated[int, Parameter(ge=1, le=10_000, description="page size")]
 
 
@@ -68,13 +69,47 @@ class BatchTooLargeError(HomeIQError):
     code = "payload_too_large"
 
 
-def _aware(name: str, value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise BadRequestError(
-            f"invalid request: {name}: give a UTC offset (e.g. 2026-01-01T00:00:00Z)",
-            details=[{"field": name, "source": "query", "message": "a UTC offset is required"}],
+_RFC3339 = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d+))?([Zz]|[+-]\d{2}:\d{2})?$")
+_UTC_MIN = datetime.min.replace(tzinfo=UTC)
+_UTC_MAX = datetime.max.replace(tzinfo=UTC)
+
+
+def _aware(name: str, raw: str | None) -> datetime | None:
+    """An RFC 3339 date-time with its offset, as the schema declares it; else 400 naming the parameter.
+
+    A leap second (:60) reads as :59, fractions past microseconds are cut, and a time whose offset puts it
+    before year 1 or after year 9999 in UTC is clamped to those ends (it still selects nothing or everything).
+    """
+    if raw is None:
+        return None
+
+    def bad(message: str) -> BadRequestError:
+        return BadRequestError(
+            f"invalid request: {name}: {message}",
+            details=[{"field": name, "source": "query", "message": message}],
         )
-    return value
+
+    match = _RFC3339.match(raw.strip())
+    if match is None:
+        raise bad("not an RFC 3339 date-time with a UTC offset (e.g. 2026-01-01T00:00:00Z)")
+    day, hour, minute, second, fraction, offset = match.groups()
+    if offset is None:
+        raise bad("give a UTC offset (e.g. 2026-01-01T00:00:00Z)")
+    second = "59" if second == "60" else second
+    text = f"{day}T{hour}:{minute}:{second}.{(fraction or '0')[:6].ljust(6, '0')}"
+    offset = "+00:00" if offset in ("Z", "z") else offset
+    try:
+        local = datetime.fromisoformat(text)
+        sign = 1 if offset[0] == "+" else -1
+        delta = sign * timedelta(hours=int(offset[1:3]), minutes=int(offset[4:6]))
+        if delta >= timedelta(hours=24) or delta <= timedelta(hours=-24):
+            raise ValueError("offset out of range")
+    except ValueError as exc:
+        raise bad(f"not a valid date-time ({exc})") from None
+    try:
+        return (local - delta).replace(tzinfo=UTC)
+    except OverflowError:
+        return _UTC_MIN if delta > timedelta(0) else _UTC_MAX
 
 
 class HomeController(Controller):
@@ -138,9 +173,16 @@ class HomeController(Controller):
         entity_id: Annotated[
             list[str] | None, Parameter(description="only these entities (repeat the parameter)")
         ] = None,
-        start: Annotated[datetime | None, Parameter(description="from this time on (with offset)")] = None,
-        end: Annotated[datetime | None, Parameter(description="before this time (with offset)")] = None,
-        cursor: Annotated[str | None, Parameter(description="`next_cursor` of the previous page")] = None,
+        start: Annotated[
+            str | None, Parameter(description="from this time on (with offset)", schema_extra={"format": "date-time"})
+        ] = None,
+        end: Annotated[
+            str | None, Parameter(description="before this time (with offset)", schema_extra={"format": "date-time"})
+        ] = None,
+        cursor: Annotated[
+            str | None,
+            Parameter(description="`next_cursor` of the previous page", pattern=r"^-?\d{1,16}\.\d{1,18}$"),
+        ] = None,
         limit: EventLimit = 1000,
     ) -> EventPage:
         """State changes in time order; follow `next_cursor` until it is null."""
@@ -213,6 +255,4 @@ def build_router(
 def home_router(settings: Settings, db: Database, home_types: Sequence[HomeTypeSource] = ()) -> Router:
     """The home's router on the shared database, as every process mounts it."""
     store = HomeStore(db)
-    return build_router(
-        store, LocalHomeSource.from_settings(store, settings), settings.ingest_max_batch, home_types
-    )
+    return build_router(store, LocalHomeSource.from_settings(store, settings), settings.ingest_max_batch, home_types)
