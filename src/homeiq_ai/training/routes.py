@@ -10,6 +10,7 @@ from litestar.params import Parameter
 from litestar.response import File
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_202_ACCEPTED
 
+from homeiq_ai.kernel.errors import BadRequestError
 from homeiq_ai.kernel.openapi import errors
 from homeiq_ai.training.api import (
     RUN_STATUSES,
@@ -76,6 +77,13 @@ class TrainingController(Controller):
     @get("/models", summary="List trained models")
     async def list_models(self, service: TrainingService, model_type: TrainingType | None = None) -> ModelList:
         """Every stored model, newest first: held-out metrics, params, data seeds and hash, active, available."""
+        if model_type is not None and model_type not in TRAINING_TYPES:
+            # a filter, not an address: an unknown value is a bad request (400), not a missing resource
+            raise BadRequestError(
+                f"model_type must be one of {', '.join(TRAINING_TYPES)}, got {model_type!r}",
+                code="invalid_filter",
+                details=[{"field": "model_type", "source": "query", "message": "not a training type"}],
+            )
         return await service.list_models(model_type)
 
     @post("/models/{model_type:str}/activate", status_code=HTTP_200_OK, summary="Put a model version in use")
