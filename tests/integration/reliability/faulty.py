@@ -30,6 +30,7 @@ class FaultyHomeAssistant:
         self.save_answered = threading.Event()
         self.release = threading.Event()
         self.save_delay = 0.0
+        self.save_gate: threading.Event | None = None  # when set to an Event, saves wait for it (<= 60 s)
         self._lock = threading.Lock()
         proxy = self
 
@@ -55,6 +56,9 @@ class FaultyHomeAssistant:
                 is_save = self.command == "POST" and self.path.startswith(SAVE_PREFIX)
                 if is_save and proxy.save_delay:
                     time.sleep(proxy.save_delay)
+                gate = proxy.save_gate
+                if is_save and gate is not None:
+                    gate.wait(60)
                 headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "content-type")}
                 answer = httpx.request(
                     self.command, proxy.upstream + self.path, content=body, headers=headers, timeout=30
@@ -95,5 +99,7 @@ class FaultyHomeAssistant:
 
     def __exit__(self, *_exc: object) -> None:
         self.release.set()
+        if self.save_gate is not None:
+            self.save_gate.set()
         self._server.shutdown()
         self._server.server_close()

@@ -140,7 +140,10 @@ def test_two_processes_deploying_at_once_deploy_once(
     b = start("app-b", db_file, proxy.url, ha.token, tmp_path)
     try:
         sid = approved(a, alias)
-        proxy.save_delay = 0.5  # both claims are made while the first save is in flight
+        # The first save is held until the other deploy has been answered, so both claims are made while
+        # it is in flight however slow the machine (a fixed delay raced on CI's two cores).
+        gate = threading.Event()
+        proxy.save_gate = gate
         barrier = threading.Barrier(2)
         answers: dict[str, httpx.Response] = {}
 
@@ -153,6 +156,10 @@ def test_two_processes_deploying_at_once_deploy_once(
         threads = [threading.Thread(target=deploy, args=(s,)) for s in (a, b)]
         for thread in threads:
             thread.start()
+        deadline = time.monotonic() + 30
+        while not answers and time.monotonic() < deadline:
+            time.sleep(0.05)
+        gate.set()
         for thread in threads:
             thread.join(30)
         statuses = sorted(r.status_code for r in answers.values())
@@ -161,7 +168,7 @@ def test_two_processes_deploying_at_once_deploy_once(
         assert loser.json()["code"] == "deploy_in_progress", loser.text
         assert proxy.saves_forwarded == 1
         assert rows(db_file, sid) == [(1, "deployed")]
-        proxy.save_delay = 0.0
+        proxy.save_gate = None
         assert httpx.delete(f"{a.url}/api/v1/automations/{sid}", timeout=30).status_code == 204
     finally:
         a.stop()
