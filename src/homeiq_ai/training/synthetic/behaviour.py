@@ -786,12 +786,19 @@ class Planter:
                 pair.occ.append((tv_off, bar_off))
         if all(r in self.roles for r in ("kitchen_light", "hood", "radio")):
             light, hood, radio = self.roles["kitchen_light"], self.roles["hood"], self.roles["radio"]
-            seq = _SeqDraft("cooking", "cooking", [(light, "on"), (hood, "on"), (radio, "on")], 120.0)
+            steps = [(light, "on"), (hood, "on"), (radio, "on")]
+            kettle = self.roles.get("kettle") if self.realism.kettle else None
+            if kettle is not None:
+                steps.append((kettle, "on"))  # loose homes: a 4-step sequence
+            seq = _SeqDraft("cooking", "cooking", steps, 120.0)
             self.sequences.append(seq)
             d_light = self._duration(light, "on", 55.0, 15.0)
             d_hood = self._duration(hood, "on", 25.0, 8.0)
             d_radio = self._duration(radio, "on", 40.0, 12.0)
+            d_kettle = self._duration(kettle, "on", 4.0, 0.6) if kettle is not None else None
             self.owned.update((light, hood, radio))
+            if kettle is not None:
+                self.owned.add(kettle)
             for i in range(len(self.days)):
                 for lo, hi, p in ((11.5 * 60, 13 * 60, 0.45), (17.75 * 60, 19.75 * 60, 0.8)):
                     if self.rng.random() >= p:
@@ -804,7 +811,14 @@ class Planter:
                     self.pulse(light, t0, t0 + self._dur(55.0, 15.0, 20.0, 100.0), duration=d_light)
                     self.pulse(hood, t_hood, t_hood + self._dur(25.0, 8.0, 8.0, 50.0), duration=d_hood)
                     self.pulse(radio, t_radio, t_radio + self._dur(40.0, 12.0, 10.0, 80.0), duration=d_radio)
-                    seq.occ.append([t0, t_hood, t_radio])
+                    if kettle is None:
+                        seq.occ.append([t0, t_hood, t_radio])
+                    else:
+                        # Its own generator, so the tight draws (and the other steps) stay as they were.
+                        t_kettle = t_radio + round(float(self.loose_rng.uniform(15, 100)) * SECOND_US)
+                        off = t_kettle + round(float(np.clip(self.loose_rng.normal(4.0, 0.6), 2.5, 6.0)) * MINUTE_US)
+                        self.pulse(kettle, t_kettle, off, duration=d_kettle)
+                        seq.occ.append([t0, t_hood, t_radio, t_kettle])
                     if lo > 12 * 60:
                         self.dinners.append(t0)
 

@@ -73,6 +73,8 @@ class Realism:
     random_contact_rate: float = 0.0
     """Openings per hour of each drawer or cabinet while someone is awake at home."""
     numbers_per_occurrence: float = 0.0
+    kettle: bool = False
+    """The kitchen gets a kettle, switched on 15-100 s after the radio: cooking becomes a 4-step sequence."""
 
 
 def human_spread(realism: Realism, sd_min: float) -> float:
@@ -92,6 +94,7 @@ LOOSE = Realism(
     random_contacts=12,
     random_contact_rate=0.6,
     numbers_per_occurrence=100.0,
+    kettle=True,
 )
 DENSE = replace(LOOSE, name="dense", random_contacts=48)
 """A loose home with 48 drawer, cabinet and cupboard contacts firing at random (a dense recorded home has 72)."""
@@ -132,6 +135,15 @@ def extra_entities(
                 )
             )
             roles[f"bedroom_door:{bed}"] = entity_id
+    kitchens = [a for a, _ in areas if a.startswith("kitchen")]
+    if realism.kettle and kitchens:
+        entity_id = f"switch.{kitchens[0]}_kettle"
+        entities.append(
+            Entity(
+                entity_id=entity_id, domain="switch", area_id=kitchens[0], friendly_name=f"{names[kitchens[0]]} Kettle"
+            )
+        )
+        roles["kettle"] = entity_id
     hosts = [a for a, _ in areas if a.startswith(("kitchen", "bathroom"))] or [a for a, _ in areas[:1]]
     kinds = ("drawer", "cabinet", "cupboard")
     for k in range(realism.random_contacts):
