@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start 2: set up, make sure the local services the tests use are up, then run the whole suite:
-# ruff, import-linter and pytest. Extra arguments go to pytest (e.g. ./scripts/test.sh -k health -x).
+# ruff, import-linter, pip-audit and pytest. Extra arguments go to pytest (e.g. ./scripts/test.sh -k health -x).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -70,6 +70,11 @@ ruff check . || failed+=("ruff")
 
 echo "== lint-imports"
 lint-imports || failed+=("lint-imports")
+
+# Dependency audit of the installed set; a finding fails unless scripts/pip-audit-explained.txt explains it;
+# an unreachable vulnerability database is a loud warning, not a pass in silence (scripts/audit_deps.py).
+echo "== pip-audit (installed set)"
+"$PY" scripts/audit_deps.py || failed+=("pip-audit")
 
 echo "== pytest $*"
 status=0
