@@ -17,10 +17,13 @@ from typing import Any
 import pytest
 from litestar.testing import AsyncTestClient
 
+import secret_scan
 from homeiq_ai.app import create_app
 from homeiq_ai.kernel import migrate
 from homeiq_ai.kernel.db import Database
 from homeiq_ai.settings import Settings, load_settings
+
+pytest_plugins = ["pytester"]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("HOMEIQ_TEST_PG_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
@@ -36,6 +39,15 @@ MODEL_MODULES = (
 )
 for _name in MODEL_MODULES:
     importlib.import_module(_name)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every captured log of the run is grepped for the test secrets (tests/secret_scan.py)."""
+    secret_scan.configure(config)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    secret_scan.unconfigure(config)
 
 
 def sqlite_url(path: Path) -> str:

@@ -8,7 +8,11 @@ from __future__ import annotations
 
 import ast
 import logging
+import os
 import re
+import subprocess
+import sys
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -17,6 +21,7 @@ import pytest
 import yaml
 from litestar.routes import HTTPRoute
 
+import secret_scan
 from homeiq_ai.app import create_app
 from homeiq_ai.settings import Settings
 
@@ -244,3 +249,151 @@ async def test_body_over_the_limit_is_refused(
     assert body["status"] == 413 and body["code"] == "payload_too_large" and body["message"]
     assert small.status_code == 201, small.text
     assert listed.status_code == 200
+
+
+# --- the suite-wide secret scan (tests/secret_scan.py) can fail -----------------------------------------------
+
+_SCAN_CONFTEST = """
+import secret_scan
+
+def pytest_configure(config):
+    secret_scan.configure(config)
+
+def pytest_unconfigure(config):
+    secret_scan.unconfigure(config)
+"""
+
+
+def test_find_secrets_names_what_it_found_and_masks_it() -> None:
+    planted = "planted-" + uuid.uuid4().hex
+    assert secret_scan.find_secrets(f"GET /x?key={planted} 200", [planted, "other-secret-xyz"]) == [planted]
+    assert planted not in secret_scan.mask(planted) and secret_scan.mask(planted).startswith("pla")
+
+
+@pytest.mark.parametrize(
+    "leak",
+    [
+        # a log record of a Secret built in the test (as make_settings builds them)
+        "logging.getLogger('homeiq_ai.x').warning('connecting with %s', Secret(PLANTED).get())",
+        # stdout of the test
+        "Secret(PLANTED); print('token', PLANTED)",
+        # a server process's log file under the session's temporary directory (tests/integration/procs.py)
+        "Secret(PLANTED); (tmp_path / 'query.log').write_text('auth ' + PLANTED)",
+        # a fixture value's runtime token (Home Assistant's long-lived token), in an exception logged
+        "logging.getLogger('x').exception('boom', exc_info=RuntimeError(ha.token))",
+    ],
+)
+def test_the_secret_scan_fails_a_session_that_leaks(pytester: pytest.Pytester, leak: str) -> None:
+    """A secret planted in a log record, stdout, a log file or a traceback fails the session; the value is masked."""
+    planted = "planted-" + uuid.uuid4().hex[:16]
+    pytester.makeconftest(_SCAN_CONFTEST)
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        test_leak=f"""
+import logging, types
+import pytest
+from homeiq_ai.settings import Secret
+PLANTED = {planted!r}
+
+@pytest.fixture
+def ha():
+    return types.SimpleNamespace(token={planted[::-1]!r})
+
+def test_leaks(tmp_path, ha):
+    {leak}
+"""
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.TESTS_FAILED, result.stdout.str()
+    result.stdout.fnmatch_lines(["*SECRETS IN LOGS*", "*leak(s): the session fails*"])
+    assert planted not in result.stdout.str() and planted[::-1] not in result.stdout.str()
+
+
+def test_the_secret_scan_passes_a_clean_session(pytester: pytest.Pytester) -> None:
+    """The same plumbing with the secret kept out of every output passes and says what it grepped."""
+    pytester.makeconftest(_SCAN_CONFTEST)
+    pytester.makeini("[pytest]\nasyncio_default_fixture_loop_scope = function\n")
+    pytester.makepyfile(
+        test_clean="""
+import logging
+from homeiq_ai.settings import Secret
+
+def test_clean(tmp_path):
+    secret = Secret("clean-" + "x" * 12)
+    logging.getLogger("x").warning("using %r", secret)
+    print(secret)
+    (tmp_path / "server.log").write_text(f"started with {secret}")
+"""
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    assert result.ret == pytest.ExitCode.OK, result.stdout.str()
+    result.stdout.fnmatch_lines(["*secret scan: * test secrets, * log files grepped, none found*"])
+
+
+# --- the dependency audit step of scripts/test.sh (scripts/audit_deps.py) -----------------------------------------
+
+AUDIT = Path(__file__).resolve().parents[2] / "scripts" / "audit_deps.py"
+_DEP = {"name": "demo-pkg", "version": "1.0"}
+_VULN = {"id": "PYSEC-0000-1", "aliases": ["CVE-0000-0001"], "fix_versions": ["1.1"], "description": "x"}
+
+
+def _run_audit(tmp_path: Path, behaviour: str, explained: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run the audit step with a stand-in pip-audit whose answer `behaviour` describes (python source)."""
+    fake = tmp_path / "pip-audit"
+    fake.write_text(
+        f"#!{sys.executable}\nimport json, sys\nout = sys.argv[sys.argv.index('-o') + 1]\n"
+        f"service = sys.argv[sys.argv.index('-s') + 1]\n{behaviour}\n"
+    )
+    fake.chmod(0o755)
+    env = {**os.environ, "PIP_AUDIT": str(fake)}
+    script = AUDIT
+    if explained is not None:
+        # a copy of the step beside its own explained-findings file
+        (tmp_path / "scripts").mkdir()
+        script = tmp_path / "scripts" / "audit_deps.py"
+        script.write_text(AUDIT.read_text())
+        (tmp_path / "scripts" / "pip-audit-explained.txt").write_text(explained)
+    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
+
+
+def _report(*deps: dict[str, Any]) -> str:
+    return f"json.dump({{'dependencies': {list(deps)!r}, 'fixes': []}}, open(out, 'w'))"
+
+
+def test_audit_passes_a_clean_set(tmp_path: Path) -> None:
+    done = _run_audit(tmp_path, _report({**_DEP, "vulns": []}))
+    assert done.returncode == 0, done.stderr
+    assert "1 packages audited against osv" in done.stdout and "WARNING" not in done.stderr
+
+
+def test_audit_fails_on_an_unexplained_finding(tmp_path: Path) -> None:
+    done = _run_audit(tmp_path, _report({**_DEP, "vulns": [_VULN]}) + "\nsys.exit(1)")
+    assert done.returncode == 1, done.stdout
+    assert "UNEXPLAINED: demo-pkg 1.0: PYSEC-0000-1 (fix: 1.1)" in done.stderr
+
+
+def test_audit_passes_an_explained_finding_and_needs_a_reason(tmp_path: Path) -> None:
+    behaviour = _report({**_DEP, "vulns": [_VULN]}) + "\nsys.exit(1)"
+    done = _run_audit(tmp_path, behaviour, "# comment\nCVE-0000-0001  only the CLI is affected; we import the lib\n")
+    assert done.returncode == 0, done.stderr
+    assert "explained: demo-pkg 1.0: PYSEC-0000-1 (fix: 1.1): only the CLI is affected" in done.stdout
+    (tmp_path / "again").mkdir()
+    unreasoned = _run_audit(tmp_path / "again", behaviour, "PYSEC-0000-1\n")
+    assert unreasoned.returncode != 0 and "has no reason" in unreasoned.stderr
+
+
+def test_audit_warns_loudly_and_skips_only_when_unreachable(tmp_path: Path) -> None:
+    """DNS failure on OSV and every package 'not found' on PyPI (this sandbox): a LOUD warning, exit 0."""
+    behaviour = (
+        "if service == 'osv':\n"
+        "    sys.stderr.write(\"ConnectionError: Failed to resolve 'api.osv.dev'\\n\"); sys.exit(1)\n"
+        + _report({"name": "demo-pkg", "skip_reason": "Dependency not found on PyPI and could not be audited"})
+    )
+    done = _run_audit(tmp_path, behaviour)
+    assert done.returncode == 0, done.stderr
+    assert "NOTHING WAS AUDITED" in done.stderr and "Failed to resolve" in done.stderr
+
+
+def test_audit_fails_when_pip_audit_breaks_for_another_reason(tmp_path: Path) -> None:
+    done = _run_audit(tmp_path, "sys.stderr.write('ValueError: bad requirement\\n'); sys.exit(1)")
+    assert done.returncode == 1 and "broke" in done.stderr, done.stderr
