@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, MetaData, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import StaticPool
@@ -22,6 +23,7 @@ __all__ = [
     "Database",
     "UTCDateTime",
     "check_time_range",
+    "connection_lost",
     "metadata",
     "sqlite_path",
     "utcnow",
@@ -40,6 +42,12 @@ NAMING_CONVENTION = {
 metadata = MetaData(naming_convention=NAMING_CONVENTION)
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# A unit of work whose connection died (PostgreSQL restarted, pg_terminate_backend, a network cut) is tried
+# this many times in all, RECONNECT_DELAY_S apart; the pool's pre-ping hands the next try a fresh connection.
+RECONNECT_TRIES = 3
+RECONNECT_DELAY_S = 0.5
+
+T = TypeVar("T")
 
 
 class Base(DeclarativeBase):
@@ -110,6 +118,30 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+_LOST_CONNECTION_WORDS = (
+    "connection was closed",
+    "connection is closed",
+    "terminating connection",
+    "server closed the connection",
+    "cannot perform operation: another operation is in progress",
+    "the database system is shutting down",
+    "the database system is starting up",
+)
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """Whether `exc` says the database connection went away (worth one more try on a fresh connection).
+
+    A constraint violation, a syntax error or SQLite's "database is locked" are not: they would fail again.
+    """
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated:
+            return True
+        message = str(exc.orig if exc.orig is not None else exc).lower()
+        return any(words in message for words in _LOST_CONNECTION_WORDS)
+    return isinstance(exc, ConnectionError)
+
+
 class Database:
     """One async engine and its session factory for one database URL.
 
@@ -137,9 +169,7 @@ class Database:
                 # An in-memory database lives as long as its one connection.
                 kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
             else:
-                kwargs.update(
-                    pool_size=10, max_overflow=5, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-                )
+                kwargs.update(pool_size=10, max_overflow=5, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         else:
             kwargs.update(pool_size=10, max_overflow=5, connect_args={"timeout": 5, "command_timeout": 30})
         engine = create_async_engine(url, **kwargs)
@@ -153,6 +183,22 @@ class Database:
         async with self.sessions() as session, session.begin():
             yield session
 
+    async def retrying(self, work: Callable[[AsyncSession], Awaitable[T]], *, what: str = "a database write") -> T:
+        """Run `work(session)` in its own transaction; again (at most RECONNECT_TRIES in all) when the
+        connection was lost mid-way. Safe only for work that can run twice: the lost try was rolled back."""
+        for attempt in range(1, RECONNECT_TRIES + 1):
+            try:
+                async with self.session() as session:
+                    return await work(session)
+            except (DBAPIError, ConnectionError) as exc:
+                if attempt == RECONNECT_TRIES or not connection_lost(exc):
+                    raise
+                log.warning(
+                    "%s lost its database connection (try %d of %d); trying again", what, attempt, RECONNECT_TRIES
+                )
+                await asyncio.sleep(RECONNECT_DELAY_S)
+        raise AssertionError("unreachable")
+
     async def ping(self, timeout: float = 3.0) -> None:
         """Run `SELECT 1`; raises on an unreachable database or after `timeout` seconds."""
         async with asyncio.timeout(timeout), self.engine.connect() as conn:
@@ -161,9 +207,7 @@ class Database:
     async def schema_revision(self, timeout: float = 3.0) -> str | None:
         """Return the Alembic revision the database is at, or None when it has none."""
         async with asyncio.timeout(timeout), self.engine.connect() as conn:
-            has_table = await conn.run_sync(
-                lambda sync_conn: sync_conn.dialect.has_table(sync_conn, "alembic_version")
-            )
+            has_table = await conn.run_sync(lambda sync_conn: sync_conn.dialect.has_table(sync_conn, "alembic_version"))
             if not has_table:
                 return None
             rows = (await conn.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 
-from homeiq_ai.kernel.db import Database, check_time_range, utcnow
+from homeiq_ai.kernel.db import Database, check_time_range, connection_lost, utcnow
 from homeiq_ai.kernel.homedata.store import HomeStore
 from homeiq_ai.pattern.analysis import AnalysisPipeline
 from homeiq_ai.pattern.api import (
@@ -178,6 +178,14 @@ def _mean_rating(current: float | None, new: int | None) -> float | None:
     return float(new) if current is None else round((current + new) / 2.0, 3)
 
 
+def _failure_reason(exc: BaseException) -> str:
+    """The reason a failed run shows: a lost database connection says so, without the SQL it was running."""
+    if connection_lost(exc):
+        first = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return f"the database connection was lost during the analysis ({first}); run it again"
+    return f"{type(exc).__name__}: {exc}"
+
+
 class PatternService:
     """Reads what the analyses stored and runs analyses one at a time."""
 
@@ -330,15 +338,18 @@ class PatternService:
                 return await self.get_analysis_run(run_id)
             renewal = asyncio.create_task(self._renew_lease(holder), name=f"lease-{run_id}")
             try:
-                async with self._db.session() as session:
+
+                async def claim(session: Any) -> tuple[bool, AnalysisRunRecord | None]:
                     repo = self._repository(session)
                     # Only the lease holder analyses: a run still `running` now was left by a process
                     # that died holding the lease (kill -9, power loss) and whose lease ran out.
                     orphans = await repo.fail_running_runs(STOPPED_RUN_REASON, utcnow())
                     if orphans:
                         log.warning("marked %d analysis run(s) of a stopped process as failed", orphans)
-                    claimed = await repo.claim_run(run_id, utcnow())
-                    record = await repo.get_run(run_id)
+                    return await repo.claim_run(run_id, utcnow()), await repo.get_run(run_id)
+
+                # Claiming twice is harmless (only a queued run is claimed), so a lost connection is retried.
+                claimed, record = await self._db.retrying(claim, what=f"claiming analysis {run_id}")
                 if record is None:
                     raise AnalysisRunNotFoundError(f"no analysis run has id {run_id!r}")
                 if not claimed:
@@ -372,9 +383,10 @@ class PatternService:
             except Exception as exc:  # the run fails with its reason; the process goes on
                 log.exception("analysis %s failed", record.id)
                 status = "failed"
-                errors = [f"{type(exc).__name__}: {exc}"]
+                errors = [_failure_reason(exc)]
                 timings = {"total": round(time.perf_counter() - began, 4)}
-        async with self._db.session() as session:
+
+        async def record_outcome(session: Any) -> AnalysisRun:
             stored = await self._repository(session).get_run(record.id)
             assert stored is not None
             stored.status = status
@@ -385,6 +397,9 @@ class PatternService:
             stored.timings = timings
             stored.report = report
             return run_dto(stored)
+
+        # The outcome is written again on a fresh connection when the first one died: never left `running`.
+        return await self._db.retrying(record_outcome, what=f"recording analysis {record.id}")
 
     async def _wait_for_lease(self, holder: str, run_id: str) -> bool:
         deadline = time.monotonic() + self._lease_wait_seconds
@@ -414,6 +429,14 @@ class PatternService:
                     LEASE_NAME, holder, now, now + timedelta(seconds=LEASE_TTL_SECONDS)
                 )
         except IntegrityError:  # another process inserted the lease row at the same moment
+            return False
+        except Exception as exc:
+            if not connection_lost(exc):
+                raise
+            # The next poll (LEASE_POLL_SECONDS later) takes a fresh connection; the run stays queued till then.
+            log.warning(
+                "the analysis lease could not be read: the database connection was lost (%s)", exc.__class__.__name__
+            )
             return False
 
     async def _renew_lease(self, holder: str) -> None:
