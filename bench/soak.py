@@ -92,9 +92,11 @@ class Load:
         self.deployed: list[str] = []
         self.deploy_aliases: list[str] = []
         self.errors: list[str] = []
+        self.latencies: dict[str, list[float]] = {}
 
-    def note(self, kind: str, response: httpx.Response | None, error: str | None = None) -> None:
+    def note(self, kind: str, response: httpx.Response | None, error: str | None = None, seconds: float = 0.0) -> None:
         with self.lock:
+            self.latencies.setdefault(kind, []).append(seconds)
             if response is None:
                 self.statuses[f"{kind} {error}"] += 1
                 if len(self.errors) < 20:
@@ -106,13 +108,29 @@ class Load:
 
 
 def _post(http: httpx.Client, load: Load, kind: str, url: str, body: Any) -> httpx.Response | None:
+    began = time.monotonic()
     try:
         response = http.post(url, json=body)
     except httpx.HTTPError as exc:
-        load.note(kind, None, type(exc).__name__)
+        load.note(kind, None, type(exc).__name__, time.monotonic() - began)
         return None
-    load.note(kind, response)
+    load.note(kind, response, seconds=time.monotonic() - began)
     return response
+
+
+def _percentiles(seconds: list[float]) -> dict[str, float]:
+    """p50/p95/max in ms of every answer of a kind (errors included: a timeout is a slow answer)."""
+    ordered = sorted(seconds)
+
+    def at(q: float) -> float:
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    return {
+        "n": len(ordered),
+        "p50_ms": round(at(0.5) * 1000, 1),
+        "p95_ms": round(at(0.95) * 1000, 1),
+        "max_ms": round(ordered[-1] * 1000, 1),
+    }
 
 
 def query_client(urls: list[str], load: Load, stop: threading.Event) -> None:
@@ -376,6 +394,12 @@ def reconcile(
         in_ha.values()
     ) <= {1}
     tracebacks = {p.name: p.log().count("Traceback") for p in procs}
+    for proc in procs:
+        if tracebacks[proc.name]:
+            # the temporary directory goes with the run: the first traceback is kept on stderr
+            log = proc.log()
+            first = log.index("Traceback")
+            print(f"soak: {proc.name}: first traceback:\n{log[max(0, first - 500) : first + 3000]}", file=sys.stderr)
     checks["no 5xx answer"] = not [k for k in load.statuses if k.split()[-1].startswith("5")]
     rss = {name: _growth(series, args.minutes) for name, series in samples.items() if series}
     checks["memory flat (RSS growth under 10%)"] = all(v["growth_pct"] < 10 for v in rss.values())
@@ -389,6 +413,7 @@ def reconcile(
         "analyses": len(load.run_ids),
         "deploys": len(load.deployed),
         "answers": dict(sorted(load.statuses.items())),
+        "latency": {kind: _percentiles(v) for kind, v in sorted(load.latencies.items()) if v},
         "errors": load.errors,
         "tracebacks_in_logs": tracebacks,
         "rss": rss,
