@@ -132,3 +132,52 @@ def test_training_killed_while_running(tmp_path: Path, migrated_sqlite_template:
         assert second.stop() == 0, second.log()
     assert list(statuses(db_file, "training_run").values()) == ["completed"]
     print(f"training crash: the requeued run completed {time.monotonic() - began:.2f} s after the restart began")
+
+
+def event_count(db_file: Path) -> int:
+    with sqlite3.connect(db_file, timeout=10) as conn:
+        return int(conn.execute("SELECT count(*) FROM home_event").fetchone()[0])
+
+
+def test_import_killed_while_writing(demo_db: Path, tmp_path: Path, migrated_sqlite_template: Path) -> None:
+    """An import killed between its transactions keeps what it committed; importing the file again stores the
+    rest once (what was stored is skipped as duplicates), so the home ends with every event exactly once."""
+    exported = tmp_path / "events.jsonl"
+    env = {**os.environ, "DATABASE_URL": sqlite_url(demo_db), "HOMEIQ_DATA_DIR": str(tmp_path / "data")}
+    done = subprocess.run(
+        [sys.executable, "-m", "homeiq_ai", "export", str(exported)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    total = event_count(demo_db)
+    assert sum(1 for _ in exported.open()) == total > 100_000
+
+    db_file = tmp_path / "target.db"
+    shutil.copyfile(migrated_sqlite_template, db_file)
+    env["DATABASE_URL"] = sqlite_url(db_file)
+    argv = [sys.executable, "-m", "homeiq_ai", "import", str(exported)]
+    proc = subprocess.Popen(argv, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 240
+        while event_count(db_file) == 0:  # the file is validated first, then written chunk by chunk
+            assert proc.poll() is None and time.monotonic() < deadline, "the import ended before it was killed"
+            time.sleep(0.02)
+    finally:
+        proc.kill()
+        proc.wait(10)
+    stored = event_count(db_file)
+    assert 0 < stored < total, (stored, total)
+
+    again = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert event_count(db_file) == total
+    with sqlite3.connect(db_file) as conn:
+        twice = conn.execute(
+            "SELECT count(*) FROM (SELECT entity_id, time FROM home_event GROUP BY entity_id, time HAVING count(*) > 1)"
+        ).fetchone()[0]
+    assert twice == 0
+    print(f"import crash: {stored:,} of {total:,} events were stored when it was killed; the rerun stored the rest")
