@@ -9,7 +9,9 @@ runs training, pattern, query and automation as separate uvicorn processes (`--r
 pattern and query). Then, for `--minutes`:
 - 2 clients ask queries (round robin over the query replicas);
 - 1 client ingests batches of 200 new state changes;
-- 1 client starts an analysis every 45 s (round robin over the pattern replicas);
+- 1 client starts an analysis every 45 s (round robin over the pattern replicas), each over the same
+  30 days (the demo home's, which ends before the first ingested event): RSS growth then measures what
+  the processes keep, not a home whose mined history grows 200 events a second;
 - 1 client writes a suggestion, approves it and deploys it to Home Assistant every 3 s.
 Each process's RSS is sampled every 5 s. At the end the counts are reconciled against the database
 and Home Assistant: every query answered 201 is stored once, every event sent is stored once, every
@@ -171,11 +173,11 @@ def ingest_client(url: str, entities: list[str], load: Load, stop: threading.Eve
             stop.wait(1.0)
 
 
-def analysis_client(urls: list[str], load: Load, stop: threading.Event) -> None:
+def analysis_client(urls: list[str], window: dict[str, str], load: Load, stop: threading.Event) -> None:
     cycle = itertools.cycle(urls)
     with httpx.Client(timeout=30) as http:
         while not stop.is_set():
-            answer = _post(http, load, "analysis", f"{next(cycle)}/api/v1/analysis/run", {"days": 30})
+            answer = _post(http, load, "analysis", f"{next(cycle)}/api/v1/analysis/run", window)
             if answer is not None and answer.status_code == 202:
                 with load.lock:
                     load.run_ids.append(answer.json()["id"])
@@ -294,6 +296,13 @@ def soak(args: argparse.Namespace, ha: Any, tmp: Path) -> dict[str, Any]:
             :40
         ]
         events_before = rows(db_url, "SELECT count(*) FROM home_event")[0][0]
+        newest = rows(db_url, "SELECT max(time) FROM home_event")[0][0]
+        newest = datetime.fromisoformat(newest) if isinstance(newest, str) else newest
+        newest = newest if newest.tzinfo else newest.replace(tzinfo=UTC)
+        window = {
+            "start": (newest - timedelta(days=30)).isoformat(),
+            "end": (newest + timedelta(seconds=1)).isoformat(),
+        }
 
         load, stop = Load(), threading.Event()
         tag = uuid.uuid4().hex[:6]
@@ -301,7 +310,7 @@ def soak(args: argparse.Namespace, ha: Any, tmp: Path) -> dict[str, Any]:
             threading.Thread(target=query_client, args=(urls["query"], load, stop)),
             threading.Thread(target=query_client, args=(urls["query"][::-1], load, stop)),
             threading.Thread(target=ingest_client, args=(urls["pattern"][0], entities, load, stop)),
-            threading.Thread(target=analysis_client, args=(urls["pattern"], load, stop)),
+            threading.Thread(target=analysis_client, args=(urls["pattern"], window, load, stop)),
             threading.Thread(target=deploy_client, args=(urls["automation"][0], tag, load, stop)),
         ]
         samples: dict[str, list[tuple[float, float]]] = {p.name: [] for p in procs}
