@@ -614,6 +614,12 @@ class AutomationService:
                 repo = self._repository(session)
                 versions = await repo.versions(suggestion_id)
                 previous = versions[-1] if versions else None
+                if previous is not None and previous.status == "pending":
+                    # Another process claimed between our check for leftover claims and this read: claiming
+                    # the version after its claim would deploy the same suggestion twice.
+                    raise DeployInProgressError(
+                        f"suggestion {suggestion_id!r} is being deployed by another process"
+                    )
                 number = (previous.version if previous else 0) + 1
                 repo.add_deployment(
                     DeploymentRecord(
