@@ -103,6 +103,8 @@ class Settings:
     openai_api_key: Secret | None = None
     openai_model: str = "gpt-4o-mini"
     openai_base_url: str | None = None
+    openai_timeout_seconds: float = 8.0
+    openai_retries: int = 1
     mqtt_broker: str | None = None
     mqtt_port: int = 1883
     mqtt_username: str | None = None
@@ -275,17 +277,13 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
 
     mqtt_broker = _get(env, "MQTT_BROKER")
     if mqtt_broker is not None and ("://" in mqtt_broker or "/" in mqtt_broker or " " in mqtt_broker):
-        raise SettingsError(
-            f"MQTT_BROKER: expected a host name or address, got {_mask_url_password(mqtt_broker)!r}"
-        )
+        raise SettingsError(f"MQTT_BROKER: expected a host name or address, got {_mask_url_password(mqtt_broker)!r}")
 
     time_zone = _get(env, "HOME_TIME_ZONE") or "UTC"
     try:
         zoneinfo.ZoneInfo(time_zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise SettingsError(
-            f"HOME_TIME_ZONE: unknown time zone {time_zone!r} (use e.g. Europe/Berlin)"
-        ) from None
+        raise SettingsError(f"HOME_TIME_ZONE: unknown time zone {time_zone!r} (use e.g. Europe/Berlin)") from None
 
     log_level = (_get(env, "LOG_LEVEL") or "INFO").upper()
     if log_level not in _LOG_LEVELS:
@@ -310,6 +308,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         openai_api_key=_secret(env, "OPENAI_API_KEY"),
         openai_model=_get(env, "OPENAI_MODEL") or "gpt-4o-mini",
         openai_base_url=_http_url(env, "OPENAI_BASE_URL", None),
+        openai_timeout_seconds=_float(env, "OPENAI_TIMEOUT", 8.0, 0.1, 300.0),
+        openai_retries=_int(env, "OPENAI_RETRIES", 1, 0, 5),
         mqtt_broker=mqtt_broker,
         mqtt_port=_int(env, "MQTT_PORT", 1883, 1, 65535),
         mqtt_username=_get(env, "MQTT_USERNAME"),

@@ -37,6 +37,8 @@ OWN_VARS = (
     "SCHEDULER_ENABLED",
     "MAX_BODY_BYTES",
     "SERVICE_TIMEOUT",
+    "OPENAI_TIMEOUT",
+    "OPENAI_RETRIES",
     "HOME_TIME_ZONE",
     "PORT",
     "HOST",
@@ -58,6 +60,8 @@ BAD_VALUES = [
     ("SCHEDULER_ENABLED", "maybe"),
     ("MAX_BODY_BYTES", "10"),
     ("SERVICE_TIMEOUT", "-1"),
+    ("OPENAI_TIMEOUT", "0"),
+    ("OPENAI_RETRIES", "9"),
     ("MQTT_BROKER", "mqtt://broker.local"),
 ]
 
@@ -142,6 +146,8 @@ def test_valid_values_are_read(tmp_path: Path) -> None:
             "SCHEDULER_ENABLED": "off",
             "MAX_BODY_BYTES": "2048",
             "SERVICE_TIMEOUT": "2.5",
+            "OPENAI_TIMEOUT": "1.5",
+            "OPENAI_RETRIES": "0",
         }
     )
     assert settings.mqtt_broker == "broker.local" and settings.mqtt_port == 8883
@@ -152,6 +158,7 @@ def test_valid_values_are_read(tmp_path: Path) -> None:
     assert settings.scheduler_enabled is False
     assert settings.max_body_bytes == 2048
     assert settings.service_timeout_seconds == 2.5
+    assert settings.openai_timeout_seconds == 1.5 and settings.openai_retries == 0
 
 
 def test_secrets_are_wrapped_and_readable(tmp_path: Path) -> None:

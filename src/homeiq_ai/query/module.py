@@ -14,7 +14,13 @@ def _llm(ctx: ModuleContext) -> LlmPlanner | None:
     settings = ctx.settings
     if settings.openai_api_key is None:
         return None
-    return LlmPlanner(settings.openai_api_key.get(), model=settings.openai_model, base_url=settings.openai_base_url)
+    return LlmPlanner(
+        settings.openai_api_key.get(),
+        model=settings.openai_model,
+        base_url=settings.openai_base_url,
+        timeout_s=settings.openai_timeout_seconds,
+        max_retries=settings.openai_retries,
+    )
 
 
 def _service(ctx: ModuleContext) -> QueryService:
