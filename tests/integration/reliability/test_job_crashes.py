@@ -16,26 +16,11 @@ import httpx
 import pytest
 
 from conftest import sqlite_url
-from homeiq_ai.kernel import migrate
 from integration.procs import REPO, ServerProcess, free_port, uvicorn_argv
 
 pytestmark = pytest.mark.integration
 
 TINY_GNN = {"train_seeds": [1], "test_seeds": [101], "home_types": ["studio"], "days": 5, "epochs": 400}
-
-
-@pytest.fixture(scope="module")
-def demo_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A SQLite file at head holding the demo home (~250k events: an analysis takes a few seconds)."""
-    folder = tmp_path_factory.mktemp("demo-home")
-    path = folder / "demo.db"
-    migrate.upgrade(sqlite_url(path))
-    env = {**os.environ, "DATABASE_URL": sqlite_url(path), "HOMEIQ_DATA_DIR": str(folder)}
-    done = subprocess.run(
-        [sys.executable, "-m", "homeiq_ai", "demo"], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
-    )
-    assert done.returncode == 0, done.stderr
-    return path
 
 
 def start(name: str, db_file: Path, tmp_path: Path, **extra: str) -> ServerProcess:

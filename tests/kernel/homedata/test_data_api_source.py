@@ -57,6 +57,7 @@ class ReplayServer:
 
     handler: Callable[[Recorded], Reply]
     requests: list[Recorded] = field(default_factory=list)
+    port: int = 0  # 0: any free port; a fixed one brings a peer "back" at the address a process already has
 
     def __post_init__(self) -> None:
         replay = self
@@ -87,7 +88,7 @@ class ReplayServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = ThreadingHTTPServer(("127.0.0.1", self.port), _Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
         self._thread.start()
