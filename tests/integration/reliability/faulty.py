@@ -1,12 +1,15 @@
 """A loopback HTTP proxy in front of a real Home Assistant that can be switched to fail in one way at a time.
 
-Modes: "pass" (forward to HA), "slow" (answer nothing for `slow_seconds`), "401", "500". A closed port is the
-"down" case. `hold_after_save` makes the proxy forward a save to HA, then wait for the test before answering:
-the window between HA's answer and our version record, where a crash test kills the app.
+Modes: "pass" (forward to HA; a WebSocket upgrade is tunnelled to HA byte for byte), "slow" (answer nothing for
+`slow_seconds`), "401", "500". A closed port is the "down" case. `hold_after_save` makes the proxy forward a save
+to HA, then wait for the test before answering: the window between HA's answer and our version record, where a
+crash test kills the app. `delay` makes every forwarded request wait first: a slow but working Home Assistant.
 """
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -30,6 +33,7 @@ class FaultyHomeAssistant:
         self.save_answered = threading.Event()
         self.release = threading.Event()
         self.save_delay = 0.0
+        self.delay = 0.0  # seconds every forwarded request waits first: a slow but working Home Assistant
         self.save_gate: threading.Event | None = None  # when set to an Event, saves wait for it (<= 60 s)
         self._lock = threading.Lock()
         proxy = self
@@ -40,7 +44,39 @@ class FaultyHomeAssistant:
             def log_message(self, *_args: Any) -> None:
                 pass
 
+            def _tunnel(self) -> None:
+                """A WebSocket upgrade: replay the request to HA over a raw socket, then pipe both ways."""
+                with proxy._lock:
+                    proxy.requests.append((self.command, self.path))
+                host, port = proxy.upstream.removeprefix("http://").split(":")
+                upstream = socket.create_connection((host, int(port)), timeout=30)
+                head = f"{self.command} {self.path} HTTP/1.1\r\n" + "".join(
+                    f"{k}: {v}\r\n" for k, v in self.headers.items()
+                )
+                upstream.sendall(head.encode("latin-1") + b"\r\n")
+
+                def pump(src: socket.socket, dst: socket.socket) -> None:
+                    try:
+                        while chunk := src.recv(65536):
+                            dst.sendall(chunk)
+                    except OSError:
+                        pass
+                    finally:
+                        for end in (src, dst):
+                            with contextlib.suppress(OSError):
+                                end.shutdown(socket.SHUT_RDWR)
+
+                back = threading.Thread(target=pump, args=(upstream, self.connection), daemon=True)
+                back.start()
+                pump(self.connection, upstream)
+                back.join(5)
+                upstream.close()
+                self.close_connection = True
+
             def _handle(self) -> None:
+                if self.headers.get("Upgrade", "").lower() == "websocket" and proxy.mode == "pass":
+                    self._tunnel()
+                    return
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 with proxy._lock:
@@ -53,6 +89,8 @@ class FaultyHomeAssistant:
                 if mode in ("401", "500"):
                     self._send(int(mode), b'{"message": "fault injected"}')
                     return
+                if proxy.delay:
+                    time.sleep(proxy.delay)
                 is_save = self.command == "POST" and self.path.startswith(SAVE_PREFIX)
                 if is_save and proxy.save_delay:
                     time.sleep(proxy.save_delay)
