@@ -17,7 +17,8 @@ WORKDIR /app
 RUN pip install --no-cache-dir torch==2.13.0 --index-url "${TORCH_INDEX_URL}"
 
 COPY . /app
-RUN pip install --no-cache-dir '.[training]' \
+# Every dependency at the version the tests ran against (requirements.lock, written by scripts/lock.sh).
+RUN pip install --no-cache-dir -c requirements.lock '.[training]' \
     && mkdir -p /app/data \
     && chown -R homeiq:homeiq /app/data
 

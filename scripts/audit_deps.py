@@ -1,10 +1,13 @@
-"""The dependency audit of scripts/test.sh: pip-audit over the installed set, every finding explained or failing.
+"""The dependency audit of scripts/test.sh: pip-audit over the locked set, every finding explained or failing.
 
 Usage: .venv/bin/python scripts/audit_deps.py   (exit 0: clean, or the database unreachable; 1: a finding or
 an error that is not "unreachable")
 
-What is audited: every distribution installed in .venv (`pip-audit -l --skip-editable`), which is the set the
-tests ran against; the project itself (installed editable) is left out. The vulnerability services are tried
+What is audited: requirements.lock (`pip-audit -r requirements.lock --no-deps --disable-pip`), the pinned set
+that scripts/setup.sh and the Dockerfile install. First the step checks that the environment it runs in (.venv)
+holds that set: a locked package missing or at another version fails the step (the tests would not have run
+against the audited set; rerun scripts/setup.sh, or scripts/lock.sh after a dependency change); a package
+installed beside the lock is listed, not audited. The project itself is not locked. The vulnerability services are tried
 in order, OSV first, then PyPI's JSON API. For each:
 - a finding whose ID (or one of its aliases) is in scripts/pip-audit-explained.txt, with a reason, is shown and
   passes; any other finding fails the step;
@@ -18,6 +21,7 @@ PIP_AUDIT overrides the pip-audit executable (the tests use a stand-in).
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import os
 import re
@@ -29,6 +33,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 EXPLAINED = REPO / "scripts" / "pip-audit-explained.txt"
+LOCK = REPO / "requirements.lock"
+NOT_LOCKED = {"pip", "setuptools", "wheel", "homeiq-ai"}
 SERVICES = (("osv", 30), ("pypi", 25))
 UNREACHABLE = re.compile(
     r"NameResolutionError|Failed to resolve|Name or service not known|Temporary failure in name resolution"
@@ -58,11 +64,50 @@ def explained() -> dict[str, str]:
     return found
 
 
+def _name(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def locked() -> dict[str, str]:
+    """Normalised name -> pinned version of requirements.lock; a line that is not 'name==version' is an error."""
+    if not LOCK.exists():
+        raise SystemExit(f"audit: FAILED: {LOCK.name} is missing (scripts/lock.sh writes it)")
+    pins: dict[str, str] = {}
+    for number, raw in enumerate(LOCK.read_text().splitlines(), 1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        name, sep, version = line.partition("==")
+        if not sep or not name or not version or " " in line:
+            raise SystemExit(f"audit: FAILED: {LOCK.name}:{number}: {line!r} is not a 'name==version' pin")
+        pins[_name(name)] = version
+    return pins
+
+
+def drift(pins: dict[str, str]) -> tuple[list[str], list[str]]:
+    """(differences that fail, packages installed beside the lock) between this environment and the lock."""
+    installed = {}
+    for dist in importlib.metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            installed[_name(name)] = dist.version.split("+", 1)[0]  # torch's "+cpu" is a local label
+    wrong = []
+    for name, version in sorted(pins.items()):
+        have = installed.get(name)
+        if have is None:
+            wrong.append(f"{name}=={version} is locked but not installed")
+        elif have != version:
+            wrong.append(f"{name}=={version} is locked but {have} is installed")
+    extra = sorted(f"{n}=={v}" for n, v in installed.items() if n not in pins and n not in NOT_LOCKED)
+    return wrong, extra
+
+
 def run_service(exe: str, service: str, timeout: int, ignore: dict[str, str]) -> tuple[str, str]:
     """(verdict, message): verdict is 'clean', 'finding', 'unreachable' or 'error'."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "audit.json"
-        argv = [exe, "-l", "--skip-editable", "-s", service, "-f", "json", "-o", str(out), "--progress-spinner", "off"]
+        argv = [exe, "-r", str(LOCK), "--no-deps", "--disable-pip", "-s", service, "-f", "json", "-o", str(out)]
+        argv += ["--progress-spinner", "off"]
         for vuln_id in ignore:
             argv += ["--ignore-vuln", vuln_id]
         try:
@@ -109,6 +154,18 @@ def main() -> int:
     started = time.monotonic()
     exe = os.environ.get("PIP_AUDIT") or str(Path(sys.executable).parent / "pip-audit")
     ignore = explained()
+    wrong, extra = drift(locked())
+    if wrong:
+        print(f"audit: FAILED: this environment does not hold the locked set ({LOCK.name}):", file=sys.stderr)
+        print("\n".join(f"  {w}" for w in wrong), file=sys.stderr)
+        print(
+            "audit: run ./scripts/setup.sh (HOMEIQ_SETUP_FORCE=1 reinstalls), or scripts/lock.sh after a change to"
+            " the dependencies",
+            file=sys.stderr,
+        )
+        return 1
+    if extra:
+        print(f"audit: installed beside the lock, not audited: {', '.join(extra)}")
     tried = []
     for service, timeout in SERVICES:
         verdict, message = run_service(exe, service, timeout, ignore)

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Creates .venv (Python >= 3.11) and installs homeiq-ai with its training and dev extras.
+# Creates .venv (Python >= 3.11) and installs homeiq-ai with its training and dev extras, every dependency at
+# the version requirements.lock pins (scripts/lock.sh writes it), so that every machine tests the locked set.
 #
-# Idempotent: a stamp holding the hash of pyproject.toml skips the install when nothing changed.
+# Idempotent: a stamp holding the hash of pyproject.toml and requirements.lock skips the install when nothing
+# changed.
 # HOMEIQ_SETUP_FORCE=1 reinstalls anyway. TORCH_INDEX_URL, when set, is the index torch comes from
 # (e.g. https://download.pytorch.org/whl/cpu on a machine without a local CPU wheel).
 set -euo pipefail
@@ -42,7 +44,8 @@ was found on PATH (python3 is: $(python3 --version 2>&1 || echo 'missing')). Ins
 fi
 
 PY="$VENV/bin/python"
-WANT=$("$PY" -c 'import hashlib; print(hashlib.sha256(open("pyproject.toml", "rb").read()).hexdigest())')
+[[ -f requirements.lock ]] || die "requirements.lock is missing (scripts/lock.sh writes it)"
+WANT=$("$PY" -c 'import hashlib; print(hashlib.sha256(open("pyproject.toml", "rb").read() + open("requirements.lock", "rb").read()).hexdigest())')
 HAVE=$(cat "$STAMP" 2>/dev/null || true)
 
 if [[ "${HOMEIQ_SETUP_FORCE:-0}" != "1" && "$WANT" == "$HAVE" && -x "$VENV/bin/homeiq-ai" ]] \
@@ -64,7 +67,9 @@ if [[ -n "${TORCH_INDEX_URL:-}" ]]; then
 fi
 "$PY" -m pip install --quiet ${TORCH_ARGS[@]+"${TORCH_ARGS[@]}"} "torch==2.13.0" || die "could not install torch==2.13.0 \
 (set TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu to take the CPU build from PyTorch's index)"
-"$PY" -m pip install --quiet -e '.[training,dev]' || die "pip install -e '.[training,dev]' failed (see above)"
+"$PY" -m pip install --quiet -c requirements.lock -e '.[training,dev]' \
+    || die "pip install -c requirements.lock -e '.[training,dev]' failed (see above; after a change to the \
+dependencies in pyproject.toml, run scripts/lock.sh)"
 
 "$PY" -c 'import homeiq_ai' || die "homeiq_ai does not import after the install"
 echo "$WANT" >"$STAMP"

@@ -7,6 +7,8 @@ all-in-one app), not from a hand-written list, so a route added later is covered
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import json
 import logging
 import os
 import re
@@ -333,12 +335,16 @@ def test_clean(tmp_path):
 # --- the dependency audit step of scripts/test.sh (scripts/audit_deps.py) -----------------------------------------
 
 AUDIT = Path(__file__).resolve().parents[2] / "scripts" / "audit_deps.py"
+LOCK = Path(__file__).resolve().parents[2] / "requirements.lock"
 _DEP = {"name": "demo-pkg", "version": "1.0"}
 _VULN = {"id": "PYSEC-0000-1", "aliases": ["CVE-0000-0001"], "fix_versions": ["1.1"], "description": "x"}
 
 
-def _run_audit(tmp_path: Path, behaviour: str, explained: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the audit step with a stand-in pip-audit whose answer `behaviour` describes (python source)."""
+def _run_audit(
+    tmp_path: Path, behaviour: str, explained: str | None = None, lock: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the audit step with a stand-in pip-audit whose answer `behaviour` describes (python source); with
+    `explained` or `lock`, a copy of the step runs beside those files (the lock defaulting to the real one)."""
     fake = tmp_path / "pip-audit"
     fake.write_text(
         f"#!{sys.executable}\nimport json, sys\nout = sys.argv[sys.argv.index('-o') + 1]\n"
@@ -347,12 +353,13 @@ def _run_audit(tmp_path: Path, behaviour: str, explained: str | None = None) -> 
     fake.chmod(0o755)
     env = {**os.environ, "PIP_AUDIT": str(fake)}
     script = AUDIT
-    if explained is not None:
-        # a copy of the step beside its own explained-findings file
+    if explained is not None or lock is not None:
+        # a copy of the step beside its own explained-findings file and lock
         (tmp_path / "scripts").mkdir()
         script = tmp_path / "scripts" / "audit_deps.py"
         script.write_text(AUDIT.read_text())
-        (tmp_path / "scripts" / "pip-audit-explained.txt").write_text(explained)
+        (tmp_path / "scripts" / "pip-audit-explained.txt").write_text(explained or "")
+        (tmp_path / "requirements.lock").write_text(LOCK.read_text() if lock is None else lock)
     return subprocess.run([sys.executable, str(script)], capture_output=True, text=True, env=env, timeout=60)
 
 
@@ -364,6 +371,36 @@ def test_audit_passes_a_clean_set(tmp_path: Path) -> None:
     done = _run_audit(tmp_path, _report({**_DEP, "vulns": []}))
     assert done.returncode == 0, done.stderr
     assert "1 packages audited against osv" in done.stdout and "WARNING" not in done.stderr
+
+
+def test_audit_reads_the_lock_and_this_environment_holds_it(tmp_path: Path) -> None:
+    """pip-audit is given requirements.lock without resolving it again; the test environment is the locked set
+    (every pin installed at its version), so the audit covers what the tests ran against."""
+    argv_file = tmp_path / "argv.json"
+    done = _run_audit(
+        tmp_path, f"json.dump(sys.argv, open({str(argv_file)!r}, 'w'))\n" + _report({**_DEP, "vulns": []})
+    )
+    assert done.returncode == 0, done.stderr
+    argv = json.loads(argv_file.read_text())
+    assert argv[argv.index("-r") + 1] == str(LOCK) and "--no-deps" in argv and "--disable-pip" in argv
+    pins = [line for line in LOCK.read_text().splitlines() if line and not line.startswith("#")]
+    assert len(pins) > 50 and all(re.fullmatch(r"[A-Za-z0-9_.-]+==[A-Za-z0-9_.!-]+", p) for p in pins)
+    assert any(p.startswith("torch==2.13.0") for p in pins) and not any(p.startswith("homeiq") for p in pins)
+
+
+def test_audit_fails_when_the_environment_is_not_the_locked_set(tmp_path: Path) -> None:
+    """A locked package at another version, or not installed at all: the tests did not run against the audited
+    set, so the step fails and names each difference."""
+    version = importlib.metadata.version("msgspec")
+    lock = f"# a lock\nmsgspec=={version}.post99\nno-such-package-homeiq==1.0\n"
+    done = _run_audit(tmp_path, _report({**_DEP, "vulns": []}), lock=lock)
+    assert done.returncode == 1, done.stdout
+    assert f"msgspec=={version}.post99 is locked but {version} is installed" in done.stderr
+    assert "no-such-package-homeiq==1.0 is locked but not installed" in done.stderr
+    assert "scripts/setup.sh" in done.stderr
+    (tmp_path / "bad").mkdir()
+    malformed = _run_audit(tmp_path / "bad", _report({**_DEP, "vulns": []}), lock="msgspec>=1\n")
+    assert malformed.returncode != 0 and "is not a 'name==version' pin" in malformed.stderr
 
 
 def test_audit_fails_on_an_unexplained_finding(tmp_path: Path) -> None:
