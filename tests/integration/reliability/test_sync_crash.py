@@ -10,7 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import msgspec
@@ -33,14 +33,14 @@ WINDOW_HOURS = 1 / 3600  # one Home Assistant call per second of it: about 90 wi
 FORCED = 12  # one a second: the kill lands with some of them stored and the rest still to fetch
 
 
-def sync_argv(*extra: str) -> list[str]:
+def sync_argv(*extra: str, span_days: float = SPAN_DAYS) -> list[str]:
     return [
         sys.executable,
         "-m",
         "homeiq_ai",
         "sync",
         "--initial-days",
-        str(SPAN_DAYS),
+        str(span_days),
         "--window-hours",
         str(WINDOW_HOURS),
         *extra,
@@ -149,8 +149,10 @@ def test_sync_killed_in_the_middle(
 
     clean_file = tmp_path / "clean.db"
     clean_file.write_bytes(migrated_sqlite_template.read_bytes())
+    # The clean sync reaches back past the killed one's start, so that both cover [start, resumed.end).
+    reach = (datetime.now(UTC) - start + timedelta(seconds=30)).total_seconds() / 86400
     clean = subprocess.run(
-        sync_argv("--json"),
+        sync_argv("--json", span_days=reach),
         cwd=REPO,
         env=sync_env(clean_file, tmp_path, home_assistant.url, home_assistant.token),
         capture_output=True,
@@ -158,6 +160,8 @@ def test_sync_killed_in_the_middle(
         timeout=120,
     )
     assert clean.returncode == 0, clean.stderr
+    clean_result = msgspec.json.decode(clean.stdout, type=SyncResult)
+    assert clean_result.start is not None and clean_result.start <= start
 
     # Over the span both covered: the same events, each once; the forced changes all among them.
     since, upto = stored_time(start), stored_time(resumed.end)
