@@ -127,6 +127,58 @@ async def test_one_analysis_at_a_time_across_processes(database_url: str) -> Non
         await db.dispose()
 
 
+async def test_a_lease_release_that_loses_its_connection_is_retried(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The connection dies as a run gives the lease back: the release is tried again on a fresh connection, so
+    the next run starts at once instead of waiting out the lease (CI saw a run queued for the lease's 60 s)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from homeiq_ai.pattern.repository import PatternRepository
+
+    real = PatternRepository.release_lease
+    calls = 0
+
+    async def flaky(self: PatternRepository, name: str, holder: str) -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise DBAPIError("DELETE FROM pattern_lease", None, ConnectionResetError("connection reset by peer"))
+        await real(self, name, holder)
+
+    monkeypatch.setattr(PatternRepository, "release_lease", flaky)
+    db = Database(database_url)
+    try:
+        service = PatternService(db, lease_wait_seconds=30)
+        first = await service.execute_run((await _queued(service)).id)
+        assert first.status == "failed" and calls == 2  # no pipeline in a bare service; released on the 2nd try
+        other = PatternService(db)
+        assert await other._try_lease("other-process:run"), "the lease was left held"
+        await other._release_lease("other-process:run")
+        await service.close()
+    finally:
+        await db.dispose()
+
+
+async def _queued(service: PatternService) -> Any:
+    """A queued run stored without the background task that start_analysis spawns."""
+    record = AnalysisRunRecord(
+        id=uuid.uuid4().hex,
+        status="queued",
+        trigger="manual",
+        window_start=utcnow() - timedelta(days=1),
+        window_end=utcnow(),
+        requested_days=1,
+        requested_at=utcnow(),
+        errors=[],
+        timings={},
+        report={},
+    )
+    async with service._db.session() as session:
+        session.add(record)
+    return record
+
+
 async def test_queued_runs_left_behind_are_taken_up(app_client: Callable[..., Any], database_url: str) -> None:
     """A run queued by a process that stopped is run by the next one at start-up (nothing lost)."""
     db = Database(database_url)

@@ -135,7 +135,7 @@ def connection_lost(exc: BaseException) -> bool:
     A constraint violation, a syntax error or SQLite's "database is locked" are not: they would fail again.
     """
     if isinstance(exc, DBAPIError):
-        if exc.connection_invalidated:
+        if exc.connection_invalidated or isinstance(exc.orig, ConnectionError):  # e.g. reset by peer
             return True
         message = str(exc.orig if exc.orig is not None else exc).lower()
         return any(words in message for words in _LOST_CONNECTION_WORDS)

@@ -448,9 +448,13 @@ class PatternService:
                 log.warning("could not renew the analysis lease", exc_info=True)
 
     async def _release_lease(self, holder: str) -> None:
+        async def release(session: Any) -> None:
+            await self._repository(session).release_lease(LEASE_NAME, holder)
+
         try:
-            async with self._db.session() as session:
-                await self._repository(session).release_lease(LEASE_NAME, holder)
+            # Releasing twice is harmless, so a lost connection is retried: a lease left behind would hold
+            # every next run queued for up to LEASE_TTL_SECONDS.
+            await self._db.retrying(release, what="releasing the analysis lease")
         except Exception:  # it expires on its own
             log.warning("could not release the analysis lease", exc_info=True)
 
