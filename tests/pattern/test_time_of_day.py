@@ -327,3 +327,40 @@ def test_a_routine_that_drifts_by_an_hour_on_most_days_is_found_with_its_window(
     start, end = minutes_of(routine.details["window_start"]), minutes_of(routine.details["window_end"])
     assert start < 9 * 60 + 20 < end and end - start >= 30
     assert "usually between" in routine.description
+
+
+def _drifting_home(bedtime_spread: float, other_spread: float, seed: int = 11) -> EventFrame:
+    """Six routines spreading `other_spread` min; a bedtime light at 23:30 spreading `bedtime_spread`, ~85% of days."""
+    rng = np.random.default_rng(seed)
+    first = date(2026, 1, 5)
+    times = {f"light.room_{k}": 6 * 60 + 90 * k for k in range(6)}
+    events: list[Change] = []
+    for d in range(30):
+        day = first + timedelta(days=d)
+        for entity_id, minute in times.items():
+            if rng.random() < 0.2:
+                continue
+            events += pulse(entity_id, local(day, minute + float(np.clip(rng.normal(0, other_spread), -60, 60))))
+        if rng.random() < 0.15:
+            continue
+        bedtime = 23 * 60 + 30 + float(np.clip(rng.normal(0, bedtime_spread), -70, 70))
+        events += pulse("light.bedroom", local(day, bedtime), minutes=3)
+    return frame(events, first, 30)
+
+
+def test_a_bedtime_that_drifts_by_an_hour_is_judged_against_the_homes_own_drift() -> None:
+    """Wide spreads count as routines only where the residents' other routines drift too (home_drift_minutes)."""
+    def bedtimes(f: EventFrame) -> list[PatternCandidate]:
+        found = detect_time_of_day(f, CONFIG)
+        return [c for c in found if c.entity_ids == ["light.bedroom"] and c.details["state"] == "on"]
+
+    drifting, punctual = _drifting_home(30.0, 18.0), _drifting_home(30.0, 3.0)
+    wide = find_routines(punctual, CONFIG)
+    assert time_of_day.home_drift_scale(wide, time_of_day.TimeOfDaySettings()) == 1.0
+    assert time_of_day.home_drift_scale(find_routines(drifting, CONFIG), time_of_day.TimeOfDaySettings()) > 1.0
+    found = bedtimes(drifting)
+    assert len(found) == 1 and found[0].details["spread_minutes"] >= 24
+    assert clock_distance(found[0].details["minute_of_day"], 23 * 60 + 30) <= 12
+    assert "usually between" in found[0].description
+    # The same bedtime in a home that keeps time to minutes: too loose to be one of its routines.
+    assert bedtimes(punctual) == []

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import math
 import zoneinfo
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 import numpy as np
@@ -39,6 +39,7 @@ __all__ = [
     "entity_name",
     "find_routines",
     "hhmm",
+    "home_drift_scale",
     "state_phrase",
 ]
 
@@ -84,6 +85,20 @@ class TimeOfDaySettings:
     no more findings the truth does not plant. The flat top stops below the two-hour meal slots (spread
     25-35 min); a continuous curve that lifted those too made the tight homes' precision fall below 0.85.
     """
+    home_drift_minutes: float = 12.0
+    """Where a home's routines typically spread wider than this, its residents drift: spreads are judged against theirs.
+
+    The home's drift is the median spread of the clock routines found at the default scale (at least
+    `home_drift_min_routines` of them). Past this reference, `flat_minutes`, `tightness_minutes` and
+    `drift_minutes` grow with it, at most `max_drift_scale` times: where a person's wake-up drifts by 40 minutes, a
+    bedtime that drifts by an hour is the same kind of routine, while in a home that keeps time to
+    minutes (median spread 5-7 min) a kitchen light spread over a two-hour slot is not one. Tuned on
+    loose seeds 1-2 (median spreads 14-21 min; tight homes 5-7, which this leaves as they were).
+    """
+    home_drift_min_routines: int = 5
+    """A home's drift is measured on at least this many routines; with fewer, the default scale stays."""
+    max_drift_scale: float = 1.25
+    """The spread scale grows at most this many times with a home's drift."""
     tight_minutes: float = 10.0
     """A routine spreading at most this much is described as at a time; a wider one also gets its window."""
     window_share: float = 0.8
@@ -659,6 +674,18 @@ def _sun_moves(frame: EventFrame, s: TimeOfDaySettings) -> bool:
     return False
 
 
+def home_drift_scale(routines: list[RoutineCluster], settings: TimeOfDaySettings) -> float:
+    """How many times wider than the default a home's spreads are judged (1 where its residents keep time).
+
+    The median spread of its clock routines against `home_drift_minutes`, from 1 to `max_drift_scale`.
+    """
+    spreads = [r.clock_spread for r in routines if r.axis == "clock"]
+    if len(spreads) < settings.home_drift_min_routines:
+        return 1.0
+    drift = float(np.median(spreads))
+    return float(min(max(drift / settings.home_drift_minutes, 1.0), settings.max_drift_scale))
+
+
 def find_routines(
     frame: EventFrame,
     config: DetectorConfig,
@@ -690,11 +717,18 @@ def find_routines(
         holidays=frame.holidays,
         sun_axes=_sun_moves(frame, settings),
     )
-    out: list[RoutineCluster] = []
-    for group in _groups(frame, mask, settings):
-        if group.t.size < config.min_occurrences:
-            continue
-        out.extend(_group_routines(group, ctx))
+    groups = [g for g in _groups(frame, mask, settings) if g.t.size >= config.min_occurrences]
+    out = [r for group in groups for r in _group_routines(group, ctx)]
+    scale = home_drift_scale(out, settings)
+    if scale > 1.0:
+        # The residents drift: judge every spread against their own (a second pass at the wider scale).
+        ctx.settings = replace(
+            settings,
+            flat_minutes=settings.flat_minutes * scale,
+            tightness_minutes=settings.tightness_minutes * scale,
+            drift_minutes=settings.drift_minutes * scale,
+        )
+        out = [r for group in groups for r in _group_routines(group, ctx)]
     out.sort(key=lambda r: (frame.entity_ids[r.entity], frame.states[r.state], r.minute))
     return out
 
