@@ -355,8 +355,7 @@ def test_a_bedtime_that_drifts_by_an_hour_is_judged_against_the_homes_own_drift(
         return [c for c in found if c.entity_ids == ["light.bedroom"] and c.details["state"] == "on"]
 
     drifting, punctual = _drifting_home(30.0, 18.0), _drifting_home(30.0, 3.0)
-    wide = find_routines(punctual, CONFIG)
-    assert time_of_day.home_drift_scale(wide, time_of_day.TimeOfDaySettings()) == 1.0
+    assert time_of_day.home_drift_scale(find_routines(punctual, CONFIG), time_of_day.TimeOfDaySettings()) == 1.0
     assert time_of_day.home_drift_scale(find_routines(drifting, CONFIG), time_of_day.TimeOfDaySettings()) > 1.0
     found = bedtimes(drifting)
     assert len(found) == 1 and found[0].details["spread_minutes"] >= 24
