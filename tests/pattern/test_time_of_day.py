@@ -13,6 +13,7 @@ import pytest
 from homeiq_ai.kernel.sun import sun_times
 from homeiq_ai.pattern.detectors import time_of_day
 from homeiq_ai.pattern.detectors.base import DetectorConfig, EventFrame, PatternCandidate
+from homeiq_ai.pattern.detectors.day_type import detect_day_type
 from homeiq_ai.pattern.detectors.frame import frame_from_events
 from homeiq_ai.pattern.detectors.noise import select_events
 from homeiq_ai.pattern.detectors.time_of_day import detect_time_of_day, find_routines
@@ -292,13 +293,13 @@ def test_chatty_sensors_never_reach_the_clustering(monkeypatch: pytest.MonkeyPat
     for name in ("entity", "new_state", "old_state", "t", "minute", "day", "weekday"):
         object.__setattr__(padded, name, getattr(padded, name)[order])
     mined: list[int] = []
-    real_group = time_of_day._group_routines
+    real_group = time_of_day._clock_routines
 
     def counting(group, ctx):  # type: ignore[no-untyped-def]
         mined.append(group.entity)
         return real_group(group, ctx)
 
-    monkeypatch.setattr(time_of_day, "_group_routines", counting)
+    monkeypatch.setattr(time_of_day, "_clock_routines", counting)
     routines = find_routines(padded, CONFIG)
     assert len(padded.entity_ids) - 1 not in mined
     kept = select_events(padded, CONFIG)
@@ -363,3 +364,60 @@ def test_a_bedtime_that_drifts_by_an_hour_is_judged_against_the_homes_own_drift(
     assert "usually between" in found[0].description
     # The same bedtime in a home that keeps time to minutes: too loose to be one of its routines.
     assert bedtimes(punctual) == []
+
+
+def _coffee_home(seed: int = 5) -> EventFrame:
+    """A coffee maker at 07:40 +- 20 min on ~80% of weekdays and at 08:40 +- 18 min on ~85% of weekend days."""
+    rng = np.random.default_rng(seed)
+    first = date(2026, 1, 5)
+    events: list[Change] = []
+    for d in range(30):
+        day = first + timedelta(days=d)
+        weekend = day.weekday() >= 5
+        if rng.random() < (0.15 if weekend else 0.2):
+            continue
+        centre, spread = (8 * 60 + 40, 18.0) if weekend else (7 * 60 + 40, 20.0)
+        minute = centre + float(np.clip(rng.normal(0, spread), -45, 45))
+        events += pulse("switch.coffee_maker", local(day, minute), minutes=4)
+    return frame(events, first, 30)
+
+
+def test_a_habit_an_hour_later_at_weekends_is_two_routines_not_one_wide_one() -> None:
+    """Clustered over every day, 07:40 on weekdays and 08:40 at weekends merge into one routine near 07:55 that
+    matches neither; the weekday and weekend transitions, clustered apart, give both."""
+    found = [c for c in detect_time_of_day(_coffee_home(), CONFIG) if c.details["state"] == "on"]
+    by_days = {c.details["days"]: c for c in found}
+    assert set(by_days) == {"weekdays", "weekends"}, [c.description for c in found]
+    assert clock_distance(by_days["weekdays"].details["minute_of_day"], 7 * 60 + 40) <= 10
+    assert clock_distance(by_days["weekends"].details["minute_of_day"], 8 * 60 + 40) <= 10
+    # The same pair is the day-type difference.
+    timing = [c for c in detect_day_type(_coffee_home(), CONFIG) if c.details["state"] == "on"]
+    assert [c.identity[-1] for c in timing] == ["both"]
+    assert timing[0].details["difference_minutes"] >= 40
+
+
+def test_a_weekend_routine_needs_a_partner_on_weekdays_to_be_split_off() -> None:
+    """A habit on every day at one time stays one every-day routine (the kinds of day keep the same time)."""
+    rng = np.random.default_rng(8)
+    first = date(2026, 1, 5)
+    events: list[Change] = []
+    for d in range(30):
+        if rng.random() < 0.2:
+            continue
+        events += pulse("switch.coffee_maker", local(first + timedelta(days=d), 7 * 60 + 40 + rng.normal(0, 18)))
+    found = [c for c in detect_time_of_day(frame(events, first, 30), CONFIG) if c.details["state"] == "on"]
+    assert [c.details["days"] for c in found] == ["all"]
+
+
+def test_routines_are_found_once_per_frame_for_both_detectors(monkeypatch: pytest.MonkeyPatch) -> None:
+    """time_of_day and day_type share the routines of one frame; a frame made from it finds its own."""
+    f = _coffee_home()
+    calls = []
+    real = time_of_day._find_routines
+    monkeypatch.setattr(time_of_day, "_find_routines", lambda *a: calls.append(1) or real(*a))
+    first = detect_time_of_day(f, CONFIG)
+    detect_day_type(f, CONFIG)
+    assert detect_time_of_day(f, CONFIG) == first
+    assert len(calls) == 1
+    detect_time_of_day(f.select(np.ones(len(f), dtype=bool)), CONFIG)
+    assert len(calls) == 2

@@ -59,6 +59,11 @@ class EventFrame:
     sunset: np.ndarray
     entities: Mapping[str, EntityInfo] = field(default_factory=dict)
     holidays: frozenset[int] = frozenset()
+    memo: dict[Any, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
+    """What detectors derive from this frame and share (the time-of-day routines day_type builds on).
+
+    It lives and dies with the frame; a frame made from another (`select`, `replace`) starts empty.
+    """
 
     def __len__(self) -> int:
         return int(self.t.shape[0])

@@ -19,6 +19,7 @@ form a tight cluster on the clock.
 
 from __future__ import annotations
 
+import hashlib
 import math
 import zoneinfo
 from dataclasses import dataclass, field, replace
@@ -59,6 +60,8 @@ class TimeOfDaySettings:
     """Transitions into the same state within this many minutes of the previous one are one occurrence."""
     kernel_minutes: float = 8.0
     """Width (standard deviation) of the smoothing of the minute-of-day histogram."""
+    wide_kernel_minutes: float = 20.0
+    """Width of the second, wider smoothing, whose peaks are the routines of few days that drift by an hour."""
     max_spread_minutes: float = 35.0
     """A cluster whose occurrences spread wider than this (standard deviation) is not a routine.
 
@@ -125,6 +128,20 @@ class TimeOfDaySettings:
     """Clock time must follow the sun's time with a correlation whose Fisher z is at least this (p < 1e-4)."""
     specific_days_penalty: float = 3.0
     """Extra parameters charged to a 'specific weekdays' day set in the model comparison (BIC)."""
+    max_chance: float = 0.01
+    """A routine's day share beats chance: as many hits on its days have at most this probability by chance.
+
+    The chance of a hit on a day is the routine's background rate (the activity around its window,
+    or its rate on the other days); the probability is the binomial tail, times the number of windows
+    of the routine's width in a day, since the routine's window is the best of them. A weekend has 8
+    or 9 days in 30: 5 of them by chance in a 20-minute window where a drawer is used on one weekend
+    day in five has a probability of 0.003 (0.2 over the day's 72 such windows), and a home's hundreds
+    of entities give several such. Every-day routines, on 30 days, are far from the limit.
+    """
+    split_min_minutes: float = 20.0
+    """An every-day routine is two, a weekday one and a weekend one, when their times differ by this much..."""
+    split_z: float = 3.0
+    """...and by this many standard errors of the difference of their mean times."""
 
 
 @dataclass(slots=True)
@@ -310,6 +327,8 @@ class _Group:
     day: np.ndarray
     sun: dict[str, np.ndarray]
     """Per sun axis: the local minute of the sun event on each transition's day (NaN where none)."""
+    windows: list[tuple[float, float]] | None = None
+    """The clock windows (centre, half-width) its density peaks refine to, once found."""
 
 
 def _groups(frame: EventFrame, mask: np.ndarray, settings: TimeOfDaySettings) -> list[_Group]:
@@ -386,16 +405,30 @@ def _peaks(x: np.ndarray, ctx: _Context) -> list[tuple[float, float]]:
     A cheap screen on the histogram's cumulative counts keeps only the peaks that stand out from the
     windows around them at one of a few widths (the full lift test comes later, per cluster). Each
     peak comes with the half-width of its hill: how far the smoothed density falls from it, to a
-    tenth of the peak or to a valley before the next hill.
+    tenth of the peak or to a valley before the next hill. The histogram is smoothed at two widths:
+    a routine seen on few days that drifts by an hour (seven weekend mornings spreading 18 min) is
+    two or three small hills at the narrow one, each too short to be the routine, and one hill at the
+    wide one. The wide one's peaks come after the narrow one's (the same minute once).
     """
     s = ctx.settings
     hist = np.bincount(np.floor(x).astype(np.int64) % DAY, minlength=DAY).astype(np.float64)
-    smooth = _smooth(hist, s.kernel_minutes)
+    csum = np.concatenate([[0.0], np.cumsum(np.concatenate([hist, hist, hist]))])
+    out: list[tuple[float, float]] = []
+    for sigma in (s.kernel_minutes, s.wide_kernel_minutes):
+        for peak, hill in _smoothed_peaks(hist, csum, sigma, ctx):
+            if all(abs(float(_wrap(peak - other))) > 1.0 for other, _ in out):
+                out.append((peak, hill))
+    return out
+
+
+def _smoothed_peaks(hist: np.ndarray, csum: np.ndarray, sigma: float, ctx: _Context) -> list[tuple[float, float]]:
+    """The screened peaks of the histogram smoothed at one width, highest first, with their hills."""
+    s = ctx.settings
+    smooth = _smooth(hist, sigma)
     left, right = np.roll(smooth, 1), np.roll(smooth, -1)
     candidates = np.flatnonzero((smooth >= left) & (smooth > right))
     if candidates.size == 0:
         return []
-    csum = np.concatenate([[0.0], np.cumsum(np.concatenate([hist, hist, hist]))])
     keep = np.zeros(candidates.size, dtype=bool)
     ring = np.asarray(_ring(s))
     for half in _SCREEN_HALF_WIDTHS:
@@ -408,10 +441,10 @@ def _peaks(x: np.ndarray, ctx: _Context) -> list[tuple[float, float]]:
     candidates = candidates[keep]
     candidates = candidates[np.argsort(-smooth[candidates], kind="stable")][: s.max_peaks]
     limit = int(s.window_sigmas * s.max_spread_minutes)
-    out = []
-    for c in candidates.tolist():
-        out.append((float(c) + 0.5, float(max(_hill(smooth, c, -1, limit), _hill(smooth, c, 1, limit)))))
-    return out
+    return [
+        (float(c) + 0.5, float(max(_hill(smooth, c, -1, limit), _hill(smooth, c, 1, limit))))
+        for c in candidates.tolist()
+    ]
 
 
 def _hill(smooth: np.ndarray, peak: int, step: int, limit: int) -> int:
@@ -461,9 +494,21 @@ def _observed_days(ctx: _Context, centre: float, axis: str) -> np.ndarray:
 
 
 def _cluster(
-    group: _Group, axis: str, x: np.ndarray, valid: np.ndarray, centre: float, half: float, ctx: _Context
+    group: _Group,
+    axis: str,
+    x: np.ndarray,
+    valid: np.ndarray,
+    centre: float,
+    half: float,
+    ctx: _Context,
+    kind: str | None = None,
 ) -> RoutineCluster | None:
-    """Evaluate one window of one axis as a routine; None when it is not one."""
+    """Evaluate one window of one axis as a routine; None when it is not one.
+
+    `kind` ("weekdays" or "weekends") keeps the routine to that kind of day: its day set is chosen among
+    those days (all of them, or specific weekdays of the kind), and the other kind's days only give
+    its rate outside.
+    """
     s, config = ctx.settings, ctx.config
     delta = (x - centre + DAY / 2) % DAY - DAY / 2
     member = valid & (np.abs(delta) <= half)
@@ -492,7 +537,17 @@ def _cluster(
     hit[pos] = True
     weekday = (observed + 3) % 7
     holiday = np.isin(observed, list(ctx.holidays)) if ctx.holidays else np.zeros(observed.size, dtype=bool)
-    day_set, weekdays, in_set = choose_day_set(hit, weekday, holiday, s.specific_days_penalty)
+    if kind is None:
+        day_set, weekdays, in_set = choose_day_set(hit, weekday, holiday, s.specific_days_penalty)
+    else:
+        of_kind = ((weekday >= 5) | holiday) == (kind == "weekends")
+        day_set, weekdays, sub = choose_day_set(
+            hit[of_kind], weekday[of_kind], holiday[of_kind], s.specific_days_penalty
+        )
+        in_set = np.zeros(observed.size, dtype=bool)
+        in_set[np.flatnonzero(of_kind)[sub]] = True
+        if day_set == "all":
+            day_set, weekdays = kind, ([0, 1, 2, 3, 4] if kind == "weekdays" else [5, 6])
     n_in = int(in_set.sum())
     h_in = int(hit[in_set].sum())
     needed = config.min_occurrences * (2 if day_set == "specific" else 1)
@@ -529,12 +584,18 @@ def _cluster(
     if lift < s.min_lift or inside > s.max_per_day * h_in:
         return None
     rate_out = float(hit[~in_set].mean()) if n_in < observed.size else 0.0
-    # On other days the same window shows what chance gives (for a subset of days).
-    p_background = max(1.0 - math.exp(-background / n_in), rate_out)
+    # On other days the same window shows what chance gives (for a subset of days); not for a routine
+    # kept to one kind of day, whose window the other kind's own routine may reach into.
+    p_background = 1.0 - math.exp(-background / n_in)
+    if kind is None:
+        p_background = max(p_background, rate_out)
     adjusted = max(0.0, (rate - p_background) / (1.0 - p_background)) if p_background < 1 else 0.0
     tightness = _tightness(spread, s)
     confidence = adjusted * tightness
     if confidence < config.min_confidence:
+        return None
+    chance = _binomial_tail(h_in, n_in, max(p_background, 1.0 - math.exp(-0.5 / n_in))) * DAY / (2 * half)
+    if chance > s.max_chance:
         return None
     clock = group.minute[occ]
     clock_mean = _circular_mean(clock)
@@ -563,6 +624,11 @@ def _cluster(
         minutes=clock,
         occurrence_days=group.day[occ],
     )
+
+
+def _binomial_tail(hits: int, n: int, p: float) -> float:
+    """P(at least `hits` successes in `n` trials of probability `p`)."""
+    return float(sum(math.comb(n, k) * p**k * (1.0 - p) ** (n - k) for k in range(hits, n + 1)))
 
 
 def _tightness(spread: float, s: TimeOfDaySettings) -> float:
@@ -609,19 +675,41 @@ def _sun_fit(frame: EventFrame, r: RoutineCluster, s: TimeOfDaySettings) -> tupl
     return best
 
 
-def _group_routines(group: _Group, ctx: _Context) -> list[RoutineCluster]:
-    """The routines of one entity and state: clock clusters, turned sun-relative where they follow the sun."""
-    s = ctx.settings
+def _windows(x: np.ndarray, ctx: _Context) -> list[tuple[float, float]]:
+    """The windows (centre, half-width) the density peaks of clock minutes refine to, each once.
+
+    Peaks of the two smoothings often refine to the same window; a window within a minute of an
+    earlier one in centre and half-width is that one.
+    """
+    out: list[tuple[float, float]] = []
+    for peak, hill in _peaks(x, ctx):
+        w = _refine(x, peak, hill, ctx.settings)
+        if w is not None and all(abs(float(_wrap(w[0] - c))) > 1.0 or abs(w[1] - h) > 1.0 for c, h in out):
+            out.append(w)
+    return out
+
+
+def _clock_routines(group: _Group, ctx: _Context) -> list[RoutineCluster]:
+    """The every-day clustering of one entity and state on the clock (before the day kinds and the sun)."""
     routines: list[RoutineCluster] = []
     x, valid = group.minute, np.ones(group.minute.shape[0], dtype=bool)
-    for peak, hill in _peaks(x, ctx):
-        refined = _refine(x, peak, hill, s)
-        if refined is None:
-            continue
-        cluster = _cluster(group, "clock", x, valid, refined[0], refined[1], ctx)
+    if group.windows is None:
+        # The windows depend on the transitions alone, not on the spread scale: found once per group.
+        group.windows = _windows(x, ctx)
+    for centre, half in group.windows:
+        cluster = _cluster(group, "clock", x, valid, centre, half, ctx)
         if cluster is None or any(_overlap(cluster, other) >= 0.5 for other in routines):
             continue
         routines.append(cluster)
+    return routines
+
+
+def _group_routines(group: _Group, ctx: _Context, routines: list[RoutineCluster]) -> list[RoutineCluster]:
+    """The routines of one entity and state, from its clock clusters: split by kind of day where the
+    kinds keep different times, turned sun-relative where they follow the sun, and sun routines the
+    clock cannot show."""
+    s = ctx.settings
+    routines = _split_by_day_kind(group, ctx, routines)
     for r in routines:
         fit = _sun_fit(ctx.frame, r, s)
         if fit is not None:
@@ -647,6 +735,100 @@ def _group_routines(group: _Group, ctx: _Context) -> list[RoutineCluster]:
             routines = [r for r in routines if not any(r is o for o in overlapping)]
             routines.append(cluster)
     return routines
+
+
+def _weekend_days(days: np.ndarray, holidays: frozenset[int]) -> np.ndarray:
+    """True for local day numbers that are Saturdays, Sundays or public holidays."""
+    weekend = (days + 3) % 7 >= 5
+    if holidays:
+        weekend |= np.isin(days, list(holidays))
+    return weekend
+
+
+def _split_by_day_kind(group: _Group, ctx: _Context, routines: list[RoutineCluster]) -> list[RoutineCluster]:
+    """The clock routines, with those that only show on one kind of day found on that kind's own days.
+
+    People get up at 06:45 on weekdays and at 08:30 at weekends. Clustered over every day, the two
+    either merge into one wide routine that matches neither or blur each other's windows (a weekend
+    time lies inside the weekday window), so that neither passes. Clustered on the transitions of
+    workdays and of weekends apart, each is a routine of its own where the other kind of day has its
+    partner: a routine of the same entity and state at a clearly different time (`split_min_minutes`,
+    `split_z`) whose window overlaps its own. Such a routine is added where no routine has its
+    occurrences yet, and a weekday and a weekend routine replace the every-day routine they both
+    overlap where that routine's own weekday and weekend occurrences keep clearly different times.
+    A routine of one kind of day with no partner is left to
+    the every-day clustering, whose day sets find it where it stands out (weekend lunch at home in a
+    punctual home is a slot, not a routine).
+    """
+    s = ctx.settings
+    weekend = _weekend_days(group.day, ctx.holidays)
+    valid = np.ones(group.minute.shape[0], dtype=bool)
+    found: dict[str, list[RoutineCluster]] = {"weekdays": [], "weekends": []}
+    for kind, on_kind in (("weekends", weekend), ("weekdays", ~weekend)):
+        if kind == "weekdays" and not found["weekends"] and not any(r.day_set == "weekends" for r in routines):
+            break  # No weekday routine can have a weekend partner (the common case: spares half the work).
+        x = group.minute[on_kind]
+        if x.size < ctx.config.min_occurrences:
+            continue
+        for centre, half in _windows(x, ctx):
+            cluster = _cluster(group, "clock", group.minute, valid, centre, half, ctx, kind=kind)
+            if cluster is None or any(_overlap(cluster, other) >= 0.5 for other in found[kind]):
+                continue
+            found[kind].append(cluster)
+    partners = {kind: found[kind] + [r for r in routines if r.day_set == kind] for kind in found}
+    for kind, other in (("weekdays", "weekends"), ("weekends", "weekdays")):
+        found[kind] = [c for c in found[kind] if any(_partners(c, o, s) for o in partners[other])]
+    if not found["weekdays"] and not found["weekends"]:
+        return routines
+    out = list(routines)
+    for r in routines:
+        if r.day_set in ("weekdays", "weekends") or set(r.weekdays) <= {0, 1, 2, 3, 4} or set(r.weekdays) <= {5, 6}:
+            continue
+        sides = [
+            max(near, key=lambda c: c.days_with_occurrence) if near else None
+            for near in ([c for c in found[kind] if _overlap(c, r) >= 0.5] for kind in ("weekdays", "weekends"))
+        ]
+        a, b = sides
+        if a is not None and b is not None and _kinds_differ(r, ctx):
+            out = [o for o in out if o is not r] + [a, b]
+    for kind in ("weekdays", "weekends"):
+        for cluster in found[kind]:
+            if not any(o is cluster or _overlap(cluster, o) >= 0.5 for o in out):
+                out.append(cluster)
+    return out
+
+
+def _kinds_differ(r: RoutineCluster, ctx: _Context) -> bool:
+    """Whether an every-day routine's own weekday and weekend occurrences keep clearly different times.
+
+    Measured on the routine's occurrences, not on the two kinds' clusters: a cluster found on a few
+    weekend days holds the tightest of them, and would differ from any wide routine by chance.
+    """
+    s = ctx.settings
+    offsets = np.asarray(_wrap(r.minutes - r.minute), dtype=np.float64)
+    weekend = _weekend_days(r.occurrence_days, ctx.holidays)
+    if min(int(weekend.sum()), int((~weekend).sum())) < 2:
+        return False
+    we, wd = offsets[weekend], offsets[~weekend]
+    d = abs(float(we.mean() - wd.mean()))
+    se = math.sqrt(float(we.var(ddof=1)) / we.size + float(wd.var(ddof=1)) / wd.size)
+    return d >= s.split_min_minutes and d >= s.split_z * se
+
+
+def _partners(a: RoutineCluster, b: RoutineCluster, s: TimeOfDaySettings) -> bool:
+    """Whether routines of the two kinds of day are one habit at two times: clearly apart, their windows overlapping.
+
+    Overlapping windows are what blurs the two when every day is clustered at once.
+    """
+    reach = s.window_sigmas * (max(a.clock_spread, s.min_window_minutes) + max(b.clock_spread, s.min_window_minutes))
+    return _times_differ(a, b, s) and abs(float(_wrap(a.minute - b.minute))) <= reach
+
+
+def _times_differ(a: RoutineCluster, b: RoutineCluster, s: TimeOfDaySettings) -> bool:
+    """Whether two routines' mean clock times differ by at least `split_min_minutes` and `split_z` standard errors."""
+    d = abs(float(_wrap(a.minute - b.minute)))
+    se = math.sqrt(a.clock_spread**2 / max(a.times.size, 1) + b.clock_spread**2 / max(b.times.size, 1))
+    return d >= s.split_min_minutes and d >= s.split_z * se
 
 
 def _clearly_sun(cluster: RoutineCluster, s: TimeOfDaySettings) -> bool:
@@ -708,6 +890,16 @@ def find_routines(
         return []
     if mask is None:
         mask = select_events(frame, config)
+    # time_of_day and day_type both need the routines of one frame: they are found once.
+    key = ("time_of_day.routines", repr(config), repr(settings), hashlib.blake2b(np.packbits(mask)).hexdigest())
+    if key not in frame.memo:
+        frame.memo[key] = _find_routines(frame, config, settings, mask)
+    return list(frame.memo[key])
+
+
+def _find_routines(
+    frame: EventFrame, config: DetectorConfig, settings: TimeOfDaySettings, mask: np.ndarray
+) -> list[RoutineCluster]:
     ctx = _Context(
         frame=frame,
         config=config,
@@ -718,8 +910,10 @@ def find_routines(
         sun_axes=_sun_moves(frame, settings),
     )
     groups = [g for g in _groups(frame, mask, settings) if g.t.size >= config.min_occurrences]
-    out = [r for group in groups for r in _group_routines(group, ctx)]
-    scale = home_drift_scale(out, settings)
+    clock = [_clock_routines(group, ctx) for group in groups]
+    scale = home_drift_scale(
+        [r for routines in clock for r in routines if _sun_fit(frame, r, settings) is None], settings
+    )
     if scale > 1.0:
         # The residents drift: judge every spread against their own (a second pass at the wider scale).
         ctx.settings = replace(
@@ -728,7 +922,8 @@ def find_routines(
             tightness_minutes=settings.tightness_minutes * scale,
             drift_minutes=settings.drift_minutes * scale,
         )
-        out = [r for group in groups for r in _group_routines(group, ctx)]
+        clock = [_clock_routines(group, ctx) for group in groups]
+    out = [r for group, routines in zip(groups, clock, strict=True) for r in _group_routines(group, ctx, routines)]
     out.sort(key=lambda r: (frame.entity_ids[r.entity], frame.states[r.state], r.minute))
     return out
 
