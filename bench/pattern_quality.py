@@ -47,7 +47,8 @@ TUNING_SEEDS = [1, 2]
 """Seeds looked at while building the loose homes and tuning detectors; the others are held out.
 
 Seeds 3-15 have since been looked at while choosing between variants (their misses were read for the
-time-of-day drift scale), so the last final figure is on seeds 16-25.
+time-of-day drift scale), so the last final figure is on seeds 16-25. Seeds 16-25 were then read
+for that figure, and the weekday/weekend split was built on seeds 3-6; its final figure is on 26-35.
 """
 TOLERANCE_MINUTES = 10
 """How far a found routine time (or sun offset) may be from the planted one."""
