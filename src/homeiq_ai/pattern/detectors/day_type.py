@@ -29,6 +29,7 @@ from homeiq_ai.pattern.detectors.time_of_day import (
     find_routines,
     hhmm,
     state_phrase,
+    weekend_days,
 )
 
 __all__ = ["DayTypeSettings", "detect_day_type"]
@@ -50,14 +51,6 @@ class DayTypeSettings:
     """Transitions within this many minutes of the previous one count once."""
     resting_states: frozenset[str] = frozenset({"off", "closed", "locked", "idle", "standby", "docked", "home"})
     """States an entity returns to after use: a frequency difference is told by the state it is used in."""
-
-
-def _day_kind(days: np.ndarray, holidays: frozenset[int]) -> np.ndarray:
-    """True for weekend days (Saturday, Sunday and public holidays) of local day numbers."""
-    weekend = (days + 3) % 7 >= 5
-    if holidays:
-        weekend |= np.isin(days, list(holidays))
-    return weekend
 
 
 def _side(r: RoutineCluster) -> dict[str, object]:
@@ -114,7 +107,8 @@ def _timing_candidate(
     name = entity_name(frame, entity_id)
     what = state_phrase(frame, entity_id, state)
     times = np.sort(np.concatenate([r.times for r in (weekday, weekend) if r is not None]))
-    weekend_mask = _day_kind(np.asarray([_local_day(x, tz) for x in base.all_times], dtype=np.int64), frame.holidays)
+    local_days = np.asarray([_local_day(x, tz) for x in base.all_times], dtype=np.int64)
+    weekend_mask = weekend_days(local_days, frame.holidays)
     details: dict[str, object] = {
         "state": state,
         "kind": "timing",
@@ -175,8 +169,8 @@ def _frequency_candidates(
     if idx.size == 0:
         return []
     days = np.arange(frame.first_day, frame.first_day + frame.n_days, dtype=np.int64)
-    weekend_days = _day_kind(days, frame.holidays)
-    n_we, n_wd = int(weekend_days.sum()), int((~weekend_days).sum())
+    weekend_day = weekend_days(days, frame.holidays)
+    n_we, n_wd = int(weekend_day.sum()), int((~weekend_day).sum())
     if n_we < 2 or n_wd < 2:
         return []
     n_states = max(1, len(frame.states))
@@ -188,7 +182,7 @@ def _frequency_candidates(
     first_of_group = np.diff(key, prepend=-1) != 0
     keep = first_of_group | (gap > s.burst_minutes * 60.0)
     idx, key = idx[keep], key[keep]
-    weekend = _day_kind(frame.day[idx].astype(np.int64), frame.holidays)
+    weekend = weekend_days(frame.day[idx].astype(np.int64), frame.holidays)
     unique, inverse = np.unique(key, return_inverse=True)
     c_we = np.bincount(inverse, weights=weekend, minlength=unique.size)
     c_wd = np.bincount(inverse, weights=~weekend, minlength=unique.size)

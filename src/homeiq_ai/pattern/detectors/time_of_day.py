@@ -42,6 +42,7 @@ __all__ = [
     "hhmm",
     "home_drift_scale",
     "state_phrase",
+    "weekend_days",
 ]
 
 DAY = 1440
@@ -705,9 +706,11 @@ def _clock_routines(group: _Group, ctx: _Context) -> list[RoutineCluster]:
 
 
 def _group_routines(group: _Group, ctx: _Context, routines: list[RoutineCluster]) -> list[RoutineCluster]:
-    """The routines of one entity and state, from its clock clusters: split by kind of day where the
-    kinds keep different times, turned sun-relative where they follow the sun, and sun routines the
-    clock cannot show."""
+    """The routines of one entity and state, from its clock clusters.
+
+    Split by kind of day where the kinds keep different times, turned sun-relative where they follow
+    the sun, and joined by the sun routines the clock cannot show.
+    """
     s = ctx.settings
     routines = _split_by_day_kind(group, ctx, routines)
     for r in routines:
@@ -737,7 +740,7 @@ def _group_routines(group: _Group, ctx: _Context, routines: list[RoutineCluster]
     return routines
 
 
-def _weekend_days(days: np.ndarray, holidays: frozenset[int]) -> np.ndarray:
+def weekend_days(days: np.ndarray, holidays: frozenset[int]) -> np.ndarray:
     """True for local day numbers that are Saturdays, Sundays or public holidays."""
     weekend = (days + 3) % 7 >= 5
     if holidays:
@@ -756,12 +759,11 @@ def _split_by_day_kind(group: _Group, ctx: _Context, routines: list[RoutineClust
     `split_z`) whose window overlaps its own. Such a routine is added where no routine has its
     occurrences yet, and a weekday and a weekend routine replace the every-day routine they both
     overlap where that routine's own weekday and weekend occurrences keep clearly different times.
-    A routine of one kind of day with no partner is left to
-    the every-day clustering, whose day sets find it where it stands out (weekend lunch at home in a
-    punctual home is a slot, not a routine).
+    A routine of one kind of day with no partner is left to the every-day clustering, whose day sets
+    find it where it stands out (weekend lunch at home in a punctual home is a slot, not a routine).
     """
     s = ctx.settings
-    weekend = _weekend_days(group.day, ctx.holidays)
+    weekend = weekend_days(group.day, ctx.holidays)
     valid = np.ones(group.minute.shape[0], dtype=bool)
     found: dict[str, list[RoutineCluster]] = {"weekdays": [], "weekends": []}
     for kind, on_kind in (("weekends", weekend), ("weekdays", ~weekend)):
@@ -782,8 +784,8 @@ def _split_by_day_kind(group: _Group, ctx: _Context, routines: list[RoutineClust
         return routines
     out = list(routines)
     for r in routines:
-        if r.day_set in ("weekdays", "weekends") or set(r.weekdays) <= {0, 1, 2, 3, 4} or set(r.weekdays) <= {5, 6}:
-            continue
+        if set(r.weekdays) <= {0, 1, 2, 3, 4} or set(r.weekdays) <= {5, 6}:
+            continue  # already a routine of one kind of day
         sides = [
             max(near, key=lambda c: c.days_with_occurrence) if near else None
             for near in ([c for c in found[kind] if _overlap(c, r) >= 0.5] for kind in ("weekdays", "weekends"))
@@ -806,7 +808,7 @@ def _kinds_differ(r: RoutineCluster, ctx: _Context) -> bool:
     """
     s = ctx.settings
     offsets = np.asarray(_wrap(r.minutes - r.minute), dtype=np.float64)
-    weekend = _weekend_days(r.occurrence_days, ctx.holidays)
+    weekend = weekend_days(r.occurrence_days, ctx.holidays)
     if min(int(weekend.sum()), int((~weekend).sum())) < 2:
         return False
     we, wd = offsets[weekend], offsets[~weekend]
