@@ -138,9 +138,7 @@ def score_time_of_day(candidates: Sequence[PatternCandidate], home: GeneratedHom
         min_occurrences=MIN_OCCURRENCES,
     )
     score = TypeScore(true_positives=official.true_positives, false_positives=official.false_positives)
-    # Entities of planted sequences with no routine of their own: dinner is cooked in a daily two-hour slot
-    # (evening TV likewise), which a loose home shows as a one-hour routine the truth does not plant: neutral.
-    slotted = {st.entity_id for q in truth.sequences for st in q.steps} - {r.entity_id for r in truth.routines}
+    slotted = slotted_entities(truth)
     required_clock = [r for r in truth.routines if r.derived_from is None and len(r.occurrences) >= MIN_OCCURRENCES]
     score.required = len(required_clock)
     score.required_found = len(required_clock) - official.false_negatives
@@ -208,16 +206,25 @@ def score_time_of_day(candidates: Sequence[PatternCandidate], home: GeneratedHom
     return score
 
 
+def slotted_entities(truth: GroundTruth) -> set[str]:
+    """Entities of planted sequences with no routine of their own: their findings are neutral.
+
+    Dinner is cooked in a daily two-hour slot (lunch and evening TV likewise), which a loose home shows
+    as a one-hour routine the truth does not plant; where the residents are out at midday on one kind
+    of day, the lunch slot also shows as a weekday-only or weekend-only routine.
+    """
+    return {st.entity_id for q in truth.sequences for st in q.steps} - {r.entity_id for r in truth.routines}
+
+
 def observed_truth(home: GeneratedHome) -> GroundTruth:
-    """The truth with each loose routine's time set to the median of its planted occurrences.
+    """The truth with each routine's time set to the median of its planted occurrences.
 
     A loose routine spreads up to 24 min (standard deviation) and skips days, so the median of its ~20
     occurrences may lie 10 min from the nominal time; no detector can see the nominal time, only what
-    happened. Tight homes keep the nominal times (their occurrences sit within a minute or two of them).
+    happened. Tight homes too: their own routines sit within a minute or two of the nominal time, but a
+    derived one (the light turned off after a varying while) can lie 10 min from it.
     """
     truth = home.truth
-    if home.spec.realism == "tight":
-        return truth
     tz = zoneinfo.ZoneInfo(home.spec.time_zone)
     routines = []
     for r in truth.routines:
@@ -261,18 +268,33 @@ def score_day_type(candidates: Sequence[PatternCandidate], home: GeneratedHome) 
     lacks is not found. Every planted difference is required. A finding that matches no planted
     difference is still right when each side it reports is a planted weekdays-only or weekends-only
     routine (the truth records a difference only for some of them, e.g. leaving for work but not
-    coming back); anything else is wrong, frequency findings included unless such a routine exists.
+    coming back). A finding on an entity of slotted_entities is neutral; anything else is wrong,
+    frequency findings included unless such a routine exists.
+
+    Each side's time is the median of its routine's planted occurrences, as in score_time_of_day
+    (observed_truth): on a loose home a weekend side has only 4-9 occurrences at a spread of up to 24
+    min, so its median may lie 15 min or more from the nominal time.
     """
-    truth = home.truth
+    truth = observed_truth(home)
+    observed = {r.routine_id: r.local_time for r in truth.routines}
+    differences = [
+        msgspec.structs.replace(
+            d,
+            weekday_time=observed.get(d.weekday_routine_id or "", d.weekday_time),
+            weekend_time=observed.get(d.weekend_routine_id or "", d.weekend_time),
+        )
+        for d in truth.day_type_differences
+    ]
+    slotted = slotted_entities(truth)
     found = [c for c in candidates if c.pattern_type == "day_type"]
-    score = TypeScore(required=len(truth.day_type_differences))
+    score = TypeScore(required=len(differences))
     matched: set[int] = set()
     for c in found:
         entity_id, state = c.entity_ids[0], c.details["state"]
         wd = (c.details.get("weekday") or {}).get("time") if c.details.get("kind") == "timing" else None
         we = (c.details.get("weekend") or {}).get("time") if c.details.get("kind") == "timing" else None
         hit = None
-        for i, d in enumerate(truth.day_type_differences):
+        for i, d in enumerate(differences):
             if i in matched or (d.entity_id, d.state) != (entity_id, state) or c.details.get("kind") != "timing":
                 continue
             if _side_agrees(d.weekday_time, wd) and _side_agrees(d.weekend_time, we):
@@ -281,20 +303,22 @@ def score_day_type(candidates: Sequence[PatternCandidate], home: GeneratedHome) 
         if hit is not None:
             matched.add(hit)
             score.true_positives += 1
-            d = truth.day_type_differences[hit]
+            d = differences[hit]
             for planted, got in ((d.weekday_time, wd), (d.weekend_time, we)):
                 if planted is not None and got is not None:
                     score.errors.append(_clock_distance(_minutes(planted), _minutes(got)))
             continue
         if _explained_by_routines(truth, entity_id, state, wd, we, c.details.get("kind") == "frequency"):
             score.true_positives += 1
+        elif entity_id in slotted:
+            score.neutral += 1
         else:
             score.false_positives += 1
             score.wrong.append(c.description)
     score.required_found = len(matched)
     score.misses += [
         f"{d.entity_id} {d.state} weekdays {d.weekday_time} weekends {d.weekend_time}"
-        for i, d in enumerate(truth.day_type_differences)
+        for i, d in enumerate(differences)
         if i not in matched
     ]
     return score
