@@ -330,6 +330,28 @@ def test_a_routine_that_drifts_by_an_hour_on_most_days_is_found_with_its_window(
     assert "usually between" in routine.description
 
 
+def test_a_routine_is_reported_at_its_median_time_not_pulled_by_early_days() -> None:
+    """Light at 08:40 on most days, 25-35 min earlier on six: all one routine, "around 08:40", not the mean."""
+    rng = np.random.default_rng(5)
+    first = date(2026, 1, 5)
+    early = {3, 8, 12, 17, 21, 26}
+    events = []
+    for d in range(28):
+        if d in (5, 19):
+            continue
+        offset = -float(rng.uniform(25, 35)) if d in early else float(rng.normal(0, 3))
+        events += pulse("light.hall", local(first + timedelta(days=d), 8 * 60 + 40 + offset), minutes=10)
+    found = [c for c in detect_time_of_day(frame(events, first, 28), CONFIG) if c.details["state"] == "on"]
+    assert len(found) == 1
+    routine = found[0]
+    assert routine.details["days_with_occurrence"] == 26  # the early days belong to it
+    mean = statistics.fmean(minutes_of(t[11:16]) for t in routine.details["occurrence_times"])
+    assert mean < 8 * 60 + 35  # the mean is pulled early...
+    assert clock_distance(minutes_of(routine.details["time"]), 8 * 60 + 40) <= 2  # ...the reported time is not
+    assert clock_distance(routine.details["minute_of_day"], 8 * 60 + 40) <= 2
+    assert f"around {routine.details['time']}" in routine.description
+
+
 def _drifting_home(bedtime_spread: float, other_spread: float, seed: int = 11) -> EventFrame:
     """Six routines spreading `other_spread` min; a bedtime light at 23:30 spreading `bedtime_spread`, ~85% of days."""
     rng = np.random.default_rng(seed)

@@ -55,8 +55,8 @@ class DayTypeSettings:
 
 def _side(r: RoutineCluster) -> dict[str, object]:
     return {
-        "time": hhmm(r.minute),
-        "minute_of_day": round(r.minute, 1),
+        "time": hhmm(r.typical),
+        "minute_of_day": round(r.typical, 1),
         "spread_minutes": round(r.clock_spread, 1),
         "days_observed": r.days_observed,
         "days_with_occurrence": r.days_with_occurrence,
@@ -120,22 +120,22 @@ def _timing_candidate(
         "histogram_weekends": _hours(base.all_times[weekend_mask], tz),
     }
     if weekday is not None and weekend is not None:
-        shift = (weekend.minute - weekday.minute + 720) % 1440 - 720
+        shift = (weekend.typical - weekday.typical + 720) % 1440 - 720
         details["difference_minutes"] = round(shift, 1)
         description = (
-            f"{name} {what} around {hhmm(weekday.minute)} on weekdays and around {hhmm(weekend.minute)} on weekends"
+            f"{name} {what} around {hhmm(weekday.typical)} on weekdays and around {hhmm(weekend.typical)} on weekends"
         )
         confidence = min(weekday.confidence, weekend.confidence)
         identity = ("day_type", entity_id, state, "both")
     elif weekday is not None:
         details["rate_on_weekends"] = round(weekday.rate_outside, 3)
-        description = f"{name} {what} around {hhmm(weekday.minute)} on weekdays, not on weekends"
+        description = f"{name} {what} around {hhmm(weekday.typical)} on weekdays, not on weekends"
         confidence = weekday.confidence * (1.0 - weekday.rate_outside)
         identity = ("day_type", entity_id, state, "weekdays_only")
     else:
         assert weekend is not None
         details["rate_on_weekdays"] = round(weekend.rate_outside, 3)
-        description = f"{name} {what} around {hhmm(weekend.minute)} on weekends, not on weekdays"
+        description = f"{name} {what} around {hhmm(weekend.typical)} on weekends, not on weekdays"
         confidence = weekend.confidence * (1.0 - weekend.rate_outside)
         identity = ("day_type", entity_id, state, "weekends_only")
     info = frame.entities.get(entity_id)

@@ -178,6 +178,17 @@ class RoutineCluster:
     occurrence_days: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     """Local day number of each occurrence."""
 
+    @property
+    def typical(self) -> float:
+        """The median local minute of day of the occurrences: the time a person would call usual.
+
+        `minute` (the mean) drives the statistics; a routine is reported at its median, so one late
+        morning in six weekend ones does not pull "around 08:42" to 08:30.
+        """
+        if self.minutes.size == 0:
+            return self.minute
+        return float((self.minute + np.median(_wrap(self.minutes - self.minute))) % DAY)
+
 
 # ----------------------------------------------------------------------------------------- words
 
@@ -964,12 +975,12 @@ def routine_candidate(
     share = r.days_with_occurrence / max(r.days_observed, 1)
     details: dict[str, object] = {
         "state": state,
-        "time": hhmm(r.minute),
+        "time": hhmm(r.typical),
         "window_start": window[0],
         "window_end": window[1],
         "share_of_days": round(share, 3),
         "tight": not wide,
-        "minute_of_day": round(r.minute, 1),
+        "minute_of_day": round(r.typical, 1),
         "spread_minutes": round(r.clock_spread if r.axis == "clock" else r.spread, 1),
         "days": label,
         "weekdays": list(r.weekdays),
@@ -984,7 +995,7 @@ def routine_candidate(
     }
     identity: tuple[object, ...] = ("time_of_day", entity_id, state, label)
     if r.axis == "clock":
-        description = f"{name} {what} around {hhmm(r.minute)} {days}"
+        description = f"{name} {what} around {hhmm(r.typical)} {days}"
         if wide:
             description += f", usually between {window[0]} and {window[1]} ({round(100 * share)}% of days)"
     else:
