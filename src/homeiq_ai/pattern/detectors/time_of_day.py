@@ -182,8 +182,8 @@ class RoutineCluster:
     def typical(self) -> float:
         """The median local minute of day of the occurrences: the time a person would call usual.
 
-        `minute` (the mean) drives the statistics; a routine is reported at its median, so one late
-        morning in six weekend ones does not pull "around 08:42" to 08:30.
+        `minute` (the mean) drives the statistics; a routine is reported at its median, so one early
+        morning among five weekend ones does not pull "around 08:42" to 08:30.
         """
         if self.minutes.size == 0:
             return self.minute
